@@ -1,0 +1,331 @@
+#include "connection.h"
+
+#include <cstring>
+
+#include "address.h"
+#include "proxy.h"
+#include "random.h"
+#include "session.h"
+
+namespace jinx {
+
+const char* close_reason_name(CloseReason r) {
+  switch (r) {
+    case CloseReason::client_closed: return "client_closed";
+    case CloseReason::upstream_closed: return "upstream_closed";
+    case CloseReason::client_reset: return "client_reset";
+    case CloseReason::upstream_reset: return "upstream_reset";
+    case CloseReason::upstream_unreachable: return "upstream_unreachable";
+    case CloseReason::toxic: return "toxic";
+    case CloseReason::proxy_down: return "proxy_down";
+    case CloseReason::shutdown: return "shutdown";
+    case CloseReason::error: return "error";
+  }
+  return "error";
+}
+
+Connection::Connection(Proxy& proxy, uint64_t id)
+    : proxy_(proxy),
+      id_(id),
+      up_(*this, Direction::upstream, proxy.spec().buffer),
+      down_(*this, Direction::downstream, proxy.spec().buffer) {
+  uv_loop_t* loop = proxy.session().loop();
+  uv_tcp_init(loop, &client_);
+  uv_tcp_init(loop, &upstream_);
+  uv_timer_init(loop, &dial_timer_);
+  uv_timer_init(loop, up_.timer());
+  uv_timer_init(loop, down_.timer());
+  client_.data = this;
+  upstream_.data = this;
+  dial_timer_.data = this;
+  connect_req_.data = this;
+  resolve_req_.data = this;
+  up_.bind(reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&upstream_));
+  down_.bind(reinterpret_cast<uv_stream_t*>(&upstream_), reinterpret_cast<uv_stream_t*>(&client_));
+  opened_at_ = now();
+}
+
+Connection::~Connection() {
+  if (read_block_ != nullptr) read_block_->release();
+}
+
+Micros Connection::now() const { return proxy_.session().now(); }
+
+void Connection::start(Micros dial_delay) {
+  uv_tcp_nodelay(&client_, 1);
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len);
+  Event(proxy_.session().events(), "conn_open")
+      .str("proxy", proxy_.spec().name)
+      .num("conn", id_)
+      .str("client", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)));
+  for (const auto& toxic : proxy_.active()) apply(*toxic);
+  // Client bytes are read (and held, within the buffer cap) while dialling.
+  up_.unblock(RelayDirection::kNotConnected);
+  if (dial_delay > 0) {
+    uv_timer_start(
+        &dial_timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->dial(); },
+        static_cast<uint64_t>((dial_delay + kMicrosPerMs - 1) / kMicrosPerMs), 0);
+  } else {
+    dial();
+  }
+}
+
+void Connection::note_toxic(size_t toxic) {
+  for (auto t : toxics_) {
+    if (t == toxic) return;
+  }
+  toxics_.push_back(static_cast<uint16_t>(toxic));
+}
+
+void Connection::apply(const ActiveToxic& toxic) {
+  if (closing_) return;
+  const ToxicSpec& spec = *toxic.spec;
+  Session& session = proxy_.session();
+  uint64_t tid = toxic_id(spec.name);
+  for (RelayDirection* dir : {&up_, &down_}) {
+    Direction d = dir->direction();
+    if (!spec.applies_to(d) || dir->pipeline().has(toxic.index)) continue;
+    auto roll = d == Direction::upstream ? RandomPurpose::toxicity_upstream
+                                         : RandomPurpose::toxicity_downstream;
+    Rng dice = Rng::derive(session.seed(), tid, id_, roll, toxic.window);
+    if (!dice.chance(toxic.toxicity)) continue;
+    auto purpose = d == Direction::upstream ? RandomPurpose::upstream : RandomPurpose::downstream;
+    SharedBudget* budget = const_cast<SharedBudget*>(&toxic.budget[static_cast<int>(d)]);
+    StageParams params{toxic.attrs, Rng::derive(session.seed(), tid, id_, purpose, toxic.window),
+                       budget};
+    auto stage = make_stage(spec.type->name, params);
+    if (!stage) continue;
+    note_toxic(toxic.index);
+    dir->pipeline().add(toxic.index, std::move(stage));
+    if (closing_) return;  // a reset_peer with no delay acts at once
+    dir->arm_timer();
+  }
+}
+
+void Connection::update(size_t toxic, const std::vector<double>& attrs) {
+  if (closing_) return;
+  for (RelayDirection* dir : {&up_, &down_}) {
+    dir->pipeline().update(toxic, attrs);
+    dir->arm_timer();
+  }
+}
+
+void Connection::remove(size_t toxic) {
+  for (RelayDirection* dir : {&up_, &down_}) {
+    if (closing_) return;
+    if (!dir->pipeline().has(toxic)) continue;
+    dir->pipeline().remove(toxic);
+    if (!closing_) dir->arm_timer();
+  }
+}
+
+void Connection::dial() {
+  if (closing_) return;
+  const ProxySpec& spec = proxy_.spec();
+  dial_started_ = now();
+  uv_timer_start(
+      &dial_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Connection*>(t->data);
+        self->close(CloseReason::upstream_unreachable,
+                    "connect timeout after " + format_duration(self->proxy_.spec().connect_timeout),
+                    true);
+      },
+      static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs), 0);
+  // A literal address needs no resolver round trip (the common case, and the
+  // one that decides connections per second).
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(spec.upstream_host.c_str(), spec.upstream_port,
+                  reinterpret_cast<sockaddr_in*>(&addr)) == 0 ||
+      uv_ip6_addr(spec.upstream_host.c_str(), spec.upstream_port,
+                  reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
+    connect_to(reinterpret_cast<sockaddr*>(&addr));
+    return;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  std::string port = std::to_string(spec.upstream_port);
+  resolving_ = true;
+  int err = uv_getaddrinfo(
+      proxy_.session().loop(), &resolve_req_,
+      [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
+        auto* self = static_cast<Connection*>(req->data);
+        self->resolving_ = false;
+        if (self->closing_) {
+          if (res != nullptr) uv_freeaddrinfo(res);
+          self->on_handle_closed();  // the cancelled lookup counted as pending
+          return;
+        }
+        if (status != 0 || res == nullptr) {
+          self->close(CloseReason::upstream_unreachable,
+                      "cannot resolve " + self->proxy_.spec().upstream_host + ": " +
+                          uv_strerror(status),
+                      true);
+        } else {
+          self->connect_to(res->ai_addr);
+        }
+        if (res != nullptr) uv_freeaddrinfo(res);
+      },
+      spec.upstream_host.c_str(), port.c_str(), &hints);
+  if (err != 0) {
+    resolving_ = false;
+    close(CloseReason::upstream_unreachable,
+          "cannot resolve " + spec.upstream_host + ": " + uv_strerror(err), true);
+  }
+}
+
+void Connection::connect_to(const sockaddr* addr) {
+  connecting_ = true;
+  int err = uv_tcp_connect(&connect_req_, &upstream_, addr, [](uv_connect_t* req, int status) {
+    static_cast<Connection*>(req->data)->on_connected(status);
+  });
+  if (err != 0) {
+    connecting_ = false;
+    close(CloseReason::upstream_unreachable,
+          "cannot connect to " + format_sockaddr(addr) + ": " + uv_strerror(err), true);
+  }
+}
+
+void Connection::on_connected(int status) {
+  connecting_ = false;
+  if (closing_ || status == UV_ECANCELED) return;
+  if (status != 0) {
+    close(CloseReason::upstream_unreachable,
+          "cannot connect to " + join_host_port(proxy_.spec().upstream_host,
+                                                proxy_.spec().upstream_port) +
+              ": " + uv_strerror(status),
+          true);
+    return;
+  }
+  uv_timer_stop(&dial_timer_);
+  connected_ = true;
+  uv_tcp_nodelay(&upstream_, 1);
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  uv_tcp_getpeername(&upstream_, reinterpret_cast<sockaddr*>(&peer), &len);
+  Event(proxy_.session().events(), "conn_upstream")
+      .str("proxy", proxy_.spec().name)
+      .num("conn", id_)
+      .str("upstream", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)))
+      .num("connect_ms", static_cast<double>(now() - dial_started_) / kMicrosPerMs, 3);
+  up_.sink_connected();
+  if (closing_) return;
+  down_.sink_connected();  // the client was connected all along
+  down_.unblock(RelayDirection::kNotConnected);
+}
+
+RelayDirection& Connection::direction_from(uv_stream_t* source) {
+  return source == reinterpret_cast<uv_stream_t*>(&client_) ? up_ : down_;
+}
+
+void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(handle->data);
+  if (self->read_block_ == nullptr) self->read_block_ = Block::take();
+  *buf = uv_buf_init(self->read_block_->data, Block::kSize);
+}
+
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
+  auto* self = static_cast<Connection*>(stream->data);
+  RelayDirection& dir = self->direction_from(stream);
+  if (nread > 0) {
+    Block* block = std::exchange(self->read_block_, nullptr);
+    dir.on_read(Chunk(block, 0, static_cast<uint32_t>(nread), self->now()));
+    return;
+  }
+  // Nothing was read: keep the block for the next read.
+  if (nread == 0) return;
+  if (nread == UV_EOF) {
+    if (!self->first_end_) self->first_end_ = dir.direction();
+    dir.on_end_of_stream();
+    return;
+  }
+  self->on_peer_error(dir.direction(), static_cast<int>(nread));
+}
+
+void Connection::on_peer_error(Direction source_dir, int status) {
+  bool client_side = source_dir == Direction::upstream;
+  if (status == UV_ECONNRESET || status == UV_EPIPE) {
+    close(client_side ? CloseReason::client_reset : CloseReason::upstream_reset, {},
+          !client_side, client_side);
+  } else {
+    close(CloseReason::error,
+          std::string(client_side ? "client: " : "upstream: ") + uv_strerror(status), !client_side,
+          client_side);
+  }
+}
+
+void Connection::on_write_error(Direction dir, int status) {
+  // A write to the sink failed: the sink's peer is gone. For the upstream
+  // direction the sink is the upstream, so it is the source side of `down`.
+  on_peer_error(dir == Direction::upstream ? Direction::downstream : Direction::upstream, status);
+}
+
+void Connection::on_end_delivered(Direction /*dir*/) {
+  if (up_.end_delivered() && down_.end_delivered()) {
+    close(first_end_ == Direction::downstream ? CloseReason::upstream_closed
+                                              : CloseReason::client_closed);
+  }
+}
+
+void Connection::close_by_toxic(size_t toxic, bool reset) {
+  if (closing_) return;
+  note_toxic(toxic);
+  closed_by_ = toxic;
+  close(CloseReason::toxic, {}, reset, reset);
+}
+
+void Connection::close(CloseReason reason, std::string error, bool reset_client,
+                       bool reset_upstream) {
+  if (closing_) return;
+  closing_ = true;
+  up_.stop();
+  down_.stop();
+  Session& session = proxy_.session();
+  {
+    std::vector<std::string> names;
+    names.reserve(toxics_.size());
+    for (auto t : toxics_) names.push_back(session.scenario().toxics[t].name);
+    Event e(session.events(), "conn_close");
+    e.str("proxy", proxy_.spec().name)
+        .num("conn", id_)
+        .str("reason", close_reason_name(reason))
+        .num("bytes_up", up_.bytes_delivered())
+        .num("bytes_down", down_.bytes_delivered())
+        .num("duration_ms", static_cast<double>(now() - opened_at_) / kMicrosPerMs, 3)
+        .strings("toxics", names.data(), names.data() + names.size());
+    if (reason == CloseReason::toxic) e.str("toxic", session.scenario().toxics[closed_by_].name);
+    if (!error.empty()) e.str("error", error);
+  }
+  session.count_closed(up_.bytes_delivered(), down_.bytes_delivered());
+  proxy_.forget(this);
+
+  auto closed = [](uv_handle_t* h) { static_cast<Connection*>(h->data)->on_handle_closed(); };
+  auto close_socket = [&](uv_tcp_t* socket, bool reset) {
+    ++pending_closes_;
+    // An RST cannot follow a shutdown (libuv refuses); then a plain close.
+    if (!reset || uv_tcp_close_reset(socket, closed) != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(socket), closed);
+    }
+  };
+  close_socket(&client_, reset_client);
+  close_socket(&upstream_, reset_upstream && connected_);
+  for (uv_timer_t* t : {&dial_timer_, up_.timer(), down_.timer()}) {
+    ++pending_closes_;
+    uv_close(reinterpret_cast<uv_handle_t*>(t), closed);
+  }
+  if (resolving_) {
+    // The lookup's callback still comes: with UV_EAI_CANCELED if it had not
+    // started, or with its result if it was running in the thread pool.
+    ++pending_closes_;
+    uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+  }
+}
+
+void Connection::on_handle_closed() {
+  if (--pending_closes_ == 0) delete this;
+}
+
+}  // namespace jinx

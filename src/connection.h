@@ -1,0 +1,104 @@
+// A relayed connection: the accepted client socket, the dialled upstream
+// socket, and the two directions between them.
+//
+// Ownership: the Connection owns its handles by value and deletes itself once
+// the close callbacks of all of them have run (libuv frees nothing before
+// that). close() is idempotent: whatever ends the connection first (a peer, a
+// toxic, the session) decides the reason reported in conn_close.
+#pragma once
+
+#include <uv.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "relay_direction.h"
+
+namespace jinx {
+
+class Proxy;
+struct ActiveToxic;
+
+enum class CloseReason {
+  client_closed,
+  upstream_closed,
+  client_reset,
+  upstream_reset,
+  upstream_unreachable,
+  toxic,
+  proxy_down,
+  shutdown,
+  error,
+};
+const char* close_reason_name(CloseReason r);
+
+class Connection {
+ public:
+  Connection(Proxy& proxy, uint64_t id);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uv_tcp_t* client() { return &client_; }
+  uint64_t id() const { return id_; }
+  uint64_t bytes_up() const { return up_.bytes_delivered(); }
+  uint64_t bytes_down() const { return down_.bytes_delivered(); }
+  Micros now() const;
+
+  // After accept: report it, apply the proxy's active toxics, dial upstream
+  // (after `dial_delay`, for slow_open).
+  void start(Micros dial_delay);
+  // A toxic window opened (or was open when this connection started).
+  void apply(const ActiveToxic& toxic);
+  void update(size_t toxic, const std::vector<double>& attrs);
+  void remove(size_t toxic);
+
+  void close(CloseReason reason, std::string error = {}, bool reset_client = false,
+             bool reset_upstream = false);
+  void close_by_toxic(size_t toxic, bool reset);
+  bool closing() const { return closing_; }
+
+  // From the directions.
+  void on_write_error(Direction dir, int status);
+  void on_end_delivered(Direction dir);
+
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+
+  // Intrusive list of the proxy's open connections.
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+
+ private:
+  ~Connection();
+  void dial();
+  void connect_to(const sockaddr* addr);
+  void on_connected(int status);
+  void on_peer_error(Direction source_dir, int status);
+  void on_handle_closed();
+  RelayDirection& direction_from(uv_stream_t* source);
+  void note_toxic(size_t toxic);
+
+  Proxy& proxy_;
+  uint64_t id_;
+  uv_tcp_t client_;
+  uv_tcp_t upstream_;
+  uv_timer_t dial_timer_;  // slow_open delay, then connect_timeout
+  uv_connect_t connect_req_;
+  uv_getaddrinfo_t resolve_req_;
+  RelayDirection up_;    // client -> upstream
+  RelayDirection down_;  // upstream -> client
+  Block* read_block_ = nullptr;  // the block handed to the read in progress
+  Micros opened_at_ = 0;
+  Micros dial_started_ = 0;
+  std::vector<uint16_t> toxics_;  // toxics that applied, in order of first use
+  std::optional<Direction> first_end_;  // which side sent its FIN first
+  size_t closed_by_ = 0;  // the toxic, when the reason is "toxic"
+  unsigned pending_closes_ = 0;
+  bool resolving_ = false;
+  bool connecting_ = false;
+  bool connected_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace jinx

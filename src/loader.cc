@@ -1,0 +1,626 @@
+#include "loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <tuple>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "address.h"
+#include "schedule.h"
+
+namespace jinx {
+namespace {
+
+constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
+
+SourcePos pos_of(const toml::source_region& r) {
+  return {static_cast<uint32_t>(r.begin.line), static_cast<uint32_t>(r.begin.column)};
+}
+
+const std::vector<std::string_view> kTopKeys = {"name", "duration", "seed", "proxy", "toxic"};
+const std::vector<std::string_view> kProxyKeys = {"name", "listen", "upstream",
+                                                  "connect_timeout", "buffer"};
+const std::vector<std::string_view> kToxicKeys = {
+    "name", "proxy", "type", "stream", "toxicity", "ramp_step",
+    "start", "duration", "every", "repeat"};
+
+// Collects diagnostics while walking the document.
+class Loader {
+ public:
+  explicit Loader(std::vector<Diagnostic>& diags) : diags_(diags) {}
+
+  Scenario load(const toml::table& root);
+
+ private:
+  void error(SourcePos pos, std::string message) {
+    diags_.push_back({pos, false, std::move(message)});
+  }
+  void warning(SourcePos pos, std::string message) {
+    diags_.push_back({pos, true, std::move(message)});
+  }
+  void error(const toml::node& node, std::string message) {
+    error(pos_of(node.source()), std::move(message));
+  }
+
+  void check_keys(const toml::table& table, const std::vector<std::string_view>& allowed,
+                  std::string_view where);
+  std::optional<std::string> get_string(const toml::table& t, std::string_view key,
+                                        std::string_view where);
+  std::optional<Micros> to_duration(const toml::node& node, std::string_view what);
+  std::optional<DurationRange> to_range(const toml::node& node, std::string_view what);
+  std::optional<double> to_number(const toml::node& node, Unit unit, std::string_view what);
+  std::optional<Param> to_param(const toml::node& node, Unit unit, std::string_view what);
+
+  void load_proxy(const toml::table& t, Scenario& s);
+  void load_toxic(const toml::table& t, Scenario& s, size_t order);
+  void load_schedule(const toml::table& t, ToxicSpec& toxic);
+  void check_schedule(const toml::table& t, const ToxicSpec& toxic, const Scenario& s);
+
+  std::vector<Diagnostic>& diags_;
+  std::vector<std::pair<std::string, std::string>> default_name_counts_;
+};
+
+void Loader::check_keys(const toml::table& table, const std::vector<std::string_view>& allowed,
+                        std::string_view where) {
+  for (const auto& [key, node] : table) {
+    if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+    std::string message = "unknown key '" + std::string(key.str()) + "' in " + std::string(where);
+    auto hint = nearest(key.str(), allowed);
+    if (!hint.empty()) message += "; did you mean '" + hint + "'?";
+    error(pos_of(key.source()), message);
+  }
+}
+
+std::optional<std::string> Loader::get_string(const toml::table& t, std::string_view key,
+                                              std::string_view where) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return std::nullopt;
+  if (!node->is_string()) {
+    error(*node, "'" + std::string(key) + "' in " + std::string(where) + " must be a string");
+    return std::nullopt;
+  }
+  return node->as_string()->get();
+}
+
+std::optional<Micros> Loader::to_duration(const toml::node& node, std::string_view what) {
+  if (node.is_number()) {
+    error(node, std::string(what) + ": duration needs a unit, e.g. \"250ms\"");
+    return std::nullopt;
+  }
+  if (!node.is_string()) {
+    error(node, std::string(what) + " must be a duration string, e.g. \"250ms\"");
+    return std::nullopt;
+  }
+  std::string err;
+  auto d = parse_duration(node.as_string()->get(), &err);
+  if (!d) error(node, std::string(what) + ": " + err);
+  return d;
+}
+
+std::optional<DurationRange> Loader::to_range(const toml::node& node, std::string_view what) {
+  if (node.is_string()) {
+    const std::string& text = node.as_string()->get();
+    auto dots = text.find("..");
+    if (dots != std::string::npos) {
+      std::string err;
+      auto lo = parse_duration(text.substr(0, dots), &err);
+      std::string err_hi;
+      auto hi = lo ? parse_duration(text.substr(dots + 2), &err_hi) : std::nullopt;
+      if (!lo || !hi) {
+        error(node, std::string(what) + ": " + (lo ? err_hi : err));
+        return std::nullopt;
+      }
+      if (*lo > *hi) {
+        error(node, std::string(what) + ": range '" + text + "' ends before it starts");
+        return std::nullopt;
+      }
+      return DurationRange{*lo, *hi};
+    }
+  }
+  auto d = to_duration(node, what);
+  if (!d) return std::nullopt;
+  return DurationRange{*d, *d};
+}
+
+std::optional<double> Loader::to_number(const toml::node& node, Unit unit,
+                                        std::string_view what) {
+  std::string err;
+  std::string name(what);
+  switch (unit) {
+    case Unit::duration: {
+      auto d = to_duration(node, what);
+      if (!d) return std::nullopt;
+      return static_cast<double>(*d) / kMicrosPerMs;
+    }
+    case Unit::size: {
+      if (auto i = node.value<int64_t>(); i && node.is_integer()) {
+        if (*i < 0) {
+          error(node, name + ": a size cannot be negative");
+          return std::nullopt;
+        }
+        return static_cast<double>(*i);
+      }
+      if (!node.is_string()) {
+        error(node, name + " must be a size: an integer or a string like \"64KiB\"");
+        return std::nullopt;
+      }
+      auto s = parse_size(node.as_string()->get(), &err);
+      if (!s) error(node, name + ": " + err);
+      return s ? std::optional<double>(static_cast<double>(*s)) : std::nullopt;
+    }
+    case Unit::rate: {
+      if (node.is_integer()) {
+        auto i = *node.value<int64_t>();
+        if (i < 0) {
+          error(node, name + ": a rate cannot be negative");
+          return std::nullopt;
+        }
+        return static_cast<double>(i);
+      }
+      if (!node.is_string()) {
+        error(node, name + " must be a rate: bytes per second, or a string like \"100KB/s\"");
+        return std::nullopt;
+      }
+      auto r = parse_rate(node.as_string()->get(), &err);
+      if (!r) error(node, name + ": " + err);
+      return r;
+    }
+    case Unit::probability: {
+      if (node.is_number()) {
+        double p = *node.value<double>();
+        if (!(p >= 0 && p <= 1)) {
+          error(node, name + ": probability must be in [0, 1]");
+          return std::nullopt;
+        }
+        return p;
+      }
+      if (!node.is_string()) {
+        error(node, name + " must be a probability: a number in [0, 1] or \"5%\"");
+        return std::nullopt;
+      }
+      auto p = parse_percentage(node.as_string()->get(), &err);
+      if (!p) error(node, name + ": " + err);
+      return p;
+    }
+    case Unit::choice: break;  // handled by the caller, which knows the choices
+  }
+  return std::nullopt;
+}
+
+std::optional<Param> Loader::to_param(const toml::node& node, Unit unit, std::string_view what) {
+  if (const toml::table* ramp = node.as_table()) {
+    check_keys(*ramp, {"from", "to"}, std::string(what) + " ramp");
+    const toml::node* from = ramp->get("from");
+    const toml::node* to = ramp->get("to");
+    if (from == nullptr || to == nullptr) {
+      error(node, std::string(what) + ": a ramp needs both 'from' and 'to'");
+      return std::nullopt;
+    }
+    auto a = to_number(*from, unit, std::string(what) + ".from");
+    auto b = to_number(*to, unit, std::string(what) + ".to");
+    if (!a || !b) return std::nullopt;
+    return Param{*a, *b, true};
+  }
+  auto v = to_number(node, unit, what);
+  if (!v) return std::nullopt;
+  return Param{*v, *v, false};
+}
+
+void Loader::load_proxy(const toml::table& t, Scenario& s) {
+  check_keys(t, kProxyKeys, "[[proxy]]");
+  ProxySpec p;
+  p.pos = pos_of(t.source());
+  auto name = get_string(t, "name", "[[proxy]]");
+  if (!name) {
+    if (t.get("name") == nullptr) error(p.pos, "[[proxy]] needs a 'name'");
+  } else if (!valid_name(*name)) {
+    error(*t.get("name"), "proxy name '" + *name + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
+  } else {
+    for (const auto& other : s.proxies) {
+      if (other.name == *name) error(*t.get("name"), "duplicate proxy name '" + *name + "'");
+    }
+    p.name = *name;
+  }
+  auto listen = get_string(t, "listen", "[[proxy]]");
+  if (!listen) {
+    if (t.get("listen") == nullptr) error(p.pos, "[[proxy]] needs a 'listen' address");
+  } else if (std::string err; !split_host_port(*listen, &p.listen_host, &p.listen_port, &err)) {
+    error(*t.get("listen"), "listen: " + err);
+  } else {
+    for (const auto& other : s.proxies) {
+      if (p.listen_port != 0 && other.listen_port == p.listen_port &&
+          other.listen_host == p.listen_host) {
+        error(*t.get("listen"), "proxy '" + p.name + "' listens on " + *listen +
+                                    ", like proxy '" + other.name + "'");
+      }
+    }
+  }
+  auto upstream = get_string(t, "upstream", "[[proxy]]");
+  if (!upstream) {
+    if (t.get("upstream") == nullptr) error(p.pos, "[[proxy]] needs an 'upstream' address");
+  } else if (std::string err;
+             !split_host_port(*upstream, &p.upstream_host, &p.upstream_port, &err)) {
+    error(*t.get("upstream"), "upstream: " + err);
+  } else if (p.upstream_port == 0) {
+    error(*t.get("upstream"), "upstream: port 0 cannot be dialled");
+  }
+  if (const toml::node* n = t.get("connect_timeout")) {
+    if (auto d = to_duration(*n, "connect_timeout")) {
+      if (*d < kMicrosPerMs) error(*n, "connect_timeout must be at least 1ms");
+      p.connect_timeout = *d;
+    }
+  }
+  if (const toml::node* n = t.get("buffer")) {
+    if (auto b = to_number(*n, Unit::size, "buffer")) {
+      if (*b < 1024) error(*n, "buffer must be at least 1KiB");
+      p.buffer = static_cast<uint64_t>(*b);
+    }
+  }
+  s.proxies.push_back(std::move(p));
+}
+
+void Loader::load_schedule(const toml::table& t, ToxicSpec& toxic) {
+  Schedule& s = toxic.schedule;
+  if (const toml::node* n = t.get("start")) {
+    if (auto r = to_range(*n, "start")) s.start = *r;
+  }
+  if (const toml::node* n = t.get("duration")) {
+    if (auto r = to_range(*n, "duration")) s.duration = *r;
+  }
+  if (const toml::node* n = t.get("every")) {
+    if (auto d = to_duration(*n, "every")) {
+      if (*d < kMicrosPerMs) error(*n, "every must be at least 1ms");
+      s.every = *d;
+    }
+  }
+  if (const toml::node* n = t.get("repeat")) {
+    if (!n->is_integer() || *n->value<int64_t>() < 1) {
+      error(*n, "repeat must be a whole number of windows, at least 1");
+    } else {
+      s.repeat = static_cast<uint64_t>(*n->value<int64_t>());
+    }
+  }
+  if (const toml::node* n = t.get("ramp_step")) {
+    if (auto d = to_duration(*n, "ramp_step")) {
+      if (*d < 10 * kMicrosPerMs) error(*n, "ramp_step must be at least 10ms");
+      toxic.ramp_step = *d;
+    }
+  }
+}
+
+void Loader::check_schedule(const toml::table& t, const ToxicSpec& toxic, const Scenario& s) {
+  const Schedule& sc = toxic.schedule;
+  if (sc.every && sc.duration && sc.duration->hi > *sc.every) {
+    error(*t.get("every"), "every (" + format_duration(*sc.every) +
+                               ") must be at least the window duration (" +
+                               format_duration(sc.duration->hi) + ")");
+  }
+  if (sc.repeat && *sc.repeat > 1 && !sc.every) {
+    error(*t.get("repeat"), "repeat needs 'every' to space the windows");
+  }
+  if (toxic.has_ramp() && !sc.duration) {
+    error(pos_of(t.source()), "toxic '" + toxic.name +
+                                  "' ramps a value, which needs a window 'duration' to ramp across");
+  }
+  if (s.duration) {
+    auto first = window_at(toxic, 0, 0, std::nullopt);
+    if (first && sc.start.lo >= *s.duration) {
+      warning(pos_of(t.get("start") ? t.get("start")->source() : t.source()),
+              "toxic '" + toxic.name + "' starts at or after the scenario ends (" +
+                  format_duration(*s.duration) + "); it never runs");
+    } else if (sc.repeat && sc.every) {
+      Micros last_start = sc.start.lo + static_cast<Micros>(*sc.repeat - 1) * *sc.every;
+      if (*sc.repeat < 1000000 && last_start >= *s.duration) {
+        warning(pos_of(t.get("repeat")->source()),
+                "toxic '" + toxic.name + "': windows starting after the scenario ends (" +
+                    format_duration(*s.duration) + ") are dropped");
+      }
+    }
+  }
+}
+
+void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
+  ToxicSpec toxic;
+  toxic.order = order;
+  toxic.pos = pos_of(t.source());
+  auto type_name = get_string(t, "type", "[[toxic]]");
+  if (type_name) {
+    toxic.type = find_toxic_type(*type_name);
+    if (toxic.type == nullptr) {
+      std::vector<std::string_view> names;
+      for (const auto& type : toxic_types()) names.push_back(type.name);
+      std::string message = "unknown toxic type '" + *type_name + "'";
+      auto hint = nearest(*type_name, names);
+      message += hint.empty() ? "; see `jinx toxics`" : "; did you mean '" + hint + "'?";
+      error(*t.get("type"), message);
+    }
+  } else if (t.get("type") == nullptr) {
+    error(toxic.pos, "[[toxic]] needs a 'type'; see `jinx toxics`");
+  }
+
+  // Keys: the common ones plus the type's attributes.
+  std::vector<std::string_view> allowed = kToxicKeys;
+  if (toxic.type != nullptr) {
+    for (const auto& a : toxic.type->attrs) allowed.push_back(a.name);
+    if (toxic.type->scope == ToxicScope::proxy) {
+      std::erase(allowed, "stream");
+      std::erase(allowed, "toxicity");
+    }
+    std::string where = "[[toxic]] of type '" + std::string(toxic.type->name) + "'";
+    for (std::string_view k : {"stream", "toxicity"}) {
+      if (toxic.type->scope == ToxicScope::proxy && t.get(k) != nullptr) {
+        error(pos_of(t.get(k)->source()),
+              "toxic type '" + std::string(toxic.type->name) + "' takes no '" + std::string(k) +
+                  "': it acts on the whole proxy");
+      }
+    }
+    std::vector<std::string_view> unknown_check = allowed;
+    unknown_check.push_back("stream");
+    unknown_check.push_back("toxicity");
+    check_keys(t, unknown_check, where);
+  } else if (type_name) {
+    // Unknown type: still check the common keys, against every attribute name.
+    for (const auto& type : toxic_types()) {
+      for (const auto& a : type.attrs) allowed.push_back(a.name);
+    }
+    check_keys(t, allowed, "[[toxic]]");
+  }
+
+  auto proxy_name = get_string(t, "proxy", "[[toxic]]");
+  if (!proxy_name) {
+    if (t.get("proxy") == nullptr) error(toxic.pos, "[[toxic]] needs a 'proxy'");
+  } else {
+    auto it = std::find_if(s.proxies.begin(), s.proxies.end(),
+                           [&](const ProxySpec& p) { return p.name == *proxy_name; });
+    if (it == s.proxies.end()) {
+      std::vector<std::string_view> names;
+      for (const auto& p : s.proxies) names.push_back(p.name);
+      std::string message = "no proxy named '" + *proxy_name + "'";
+      auto hint = nearest(*proxy_name, names);
+      if (!hint.empty()) message += "; did you mean '" + hint + "'?";
+      error(*t.get("proxy"), message);
+    } else {
+      toxic.proxy = static_cast<size_t>(it - s.proxies.begin());
+    }
+  }
+
+  if (auto stream = get_string(t, "stream", "[[toxic]]")) {
+    if (*stream == "downstream") toxic.stream = Stream::downstream;
+    else if (*stream == "upstream") toxic.stream = Stream::upstream;
+    else if (*stream == "both") toxic.stream = Stream::both;
+    else error(*t.get("stream"), "stream must be 'downstream', 'upstream' or 'both'");
+  }
+  if (const toml::node* n = t.get("toxicity")) {
+    if (auto p = to_param(*n, Unit::probability, "toxicity")) toxic.toxicity = *p;
+  }
+
+  if (toxic.type != nullptr) {
+    std::vector<double> values;
+    bool complete = true;
+    for (const auto& a : toxic.type->attrs) {
+      Param value{a.default_value, a.default_value, false};
+      const toml::node* n = t.get(a.name);
+      if (n == nullptr) {
+        if (a.required) {
+          error(toxic.pos, "toxic type '" + std::string(toxic.type->name) + "' needs '" +
+                               std::string(a.name) + "' (" + std::string(a.description) + ")");
+          complete = false;
+        }
+      } else if (a.unit == Unit::choice) {
+        auto text = get_string(t, a.name, "[[toxic]]");
+        auto it = text ? std::find(a.choices.begin(), a.choices.end(), *text) : a.choices.end();
+        if (it == a.choices.end()) {
+          if (text) {
+            std::string list;
+            for (auto c : a.choices) list += (list.empty() ? "'" : ", '") + std::string(c) + "'";
+            error(*n, std::string(a.name) + " must be one of " + list);
+          }
+          complete = false;
+        } else {
+          value = Param{static_cast<double>(it - a.choices.begin()),
+                        static_cast<double>(it - a.choices.begin()), false};
+        }
+      } else if (auto p = to_param(*n, a.unit, a.name)) {
+        value = *p;
+      } else {
+        complete = false;
+      }
+      toxic.attrs.push_back(value);
+      values.push_back(std::max(value.from, value.to));
+    }
+    if (complete && toxic.type->check != nullptr) {
+      // Checked at both ends of any ramp.
+      std::vector<double> low;
+      for (const auto& p : toxic.attrs) low.push_back(std::min(p.from, p.to));
+      for (const auto* v : {&values, &low}) {
+        auto problem = toxic.type->check(*v);
+        if (!problem.empty()) {
+          error(toxic.pos, problem);
+          break;
+        }
+      }
+    }
+  }
+
+  load_schedule(t, toxic);
+
+  auto name = get_string(t, "name", "[[toxic]]");
+  if (name) {
+    if (!valid_name(*name)) {
+      error(*t.get("name"), "toxic name '" + *name + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
+    }
+    toxic.name = *name;
+  } else if (toxic.type != nullptr && proxy_name) {
+    std::string base = *proxy_name + "-" + std::string(toxic.type->name) + "-";
+    int n = 1;
+    auto taken = [&](const std::string& candidate) {
+      return std::any_of(s.toxics.begin(), s.toxics.end(),
+                         [&](const ToxicSpec& o) { return o.name == candidate; });
+    };
+    while (taken(base + std::to_string(n))) ++n;
+    toxic.name = base + std::to_string(n);
+  }
+  for (const auto& other : s.toxics) {
+    if (!toxic.name.empty() && other.name == toxic.name) {
+      error(t.get("name") ? pos_of(t.get("name")->source()) : toxic.pos,
+            "duplicate toxic name '" + toxic.name + "'");
+    }
+  }
+  check_schedule(t, toxic, s);
+  s.toxics.push_back(std::move(toxic));
+}
+
+Scenario Loader::load(const toml::table& root) {
+  Scenario s;
+  check_keys(root, kTopKeys, "the scenario");
+  if (auto name = get_string(root, "name", "the scenario")) s.name = *name;
+  if (const toml::node* n = root.get("duration")) {
+    if (auto d = to_duration(*n, "duration")) {
+      if (*d > 0) s.duration = *d;
+    }
+  }
+  if (const toml::node* n = root.get("seed")) {
+    if (n->is_integer() && *n->value<int64_t>() >= 0) {
+      s.seed = static_cast<uint64_t>(*n->value<int64_t>());
+    } else if (n->is_string()) {
+      const std::string& text = n->as_string()->get();
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-') {
+        error(*n, "seed must be an unsigned 64-bit integer");
+      } else {
+        s.seed = v;
+      }
+    } else {
+      error(*n, "seed must be an unsigned 64-bit integer");
+    }
+  }
+  auto tables = [&](std::string_view key, auto&& each) {
+    const toml::node* n = root.get(key);
+    if (n == nullptr) return;
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) {
+      error(*n, "'" + std::string(key) + "' must be an array of tables: write [[" +
+                    std::string(key) + "]]");
+      return;
+    }
+    for (const auto& item : *arr) {
+      if (const toml::table* t = item.as_table()) {
+        each(*t);
+      } else {
+        error(item, "each '" + std::string(key) + "' must be a table: write [[" +
+                        std::string(key) + "]]");
+      }
+    }
+  };
+  tables("proxy", [&](const toml::table& t) { load_proxy(t, s); });
+  if (s.proxies.empty() && root.get("proxy") == nullptr) {
+    error(SourcePos{1, 1}, "a scenario needs at least one [[proxy]]");
+  }
+  size_t order = 0;
+  tables("toxic", [&](const toml::table& t) { load_toxic(t, s, order++); });
+  return s;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      size_t cost = std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string best;
+  size_t best_distance = SIZE_MAX;
+  for (auto c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(c);
+    }
+  }
+  // Close enough to be a typo: a third of the word, at least one edit.
+  size_t limit = std::max<size_t>(1, std::max(word.size(), best.size()) / 3);
+  return best_distance <= limit ? best : std::string();
+}
+
+LoadResult load_scenario_text(std::string_view text, const std::string& file) {
+  LoadResult result;
+  if (text.size() > kMaxFileBytes) {
+    result.diagnostics.push_back(
+        {{1, 1}, false, "file is too large (" + std::to_string(text.size()) +
+                            " bytes; a scenario is at most " +
+                            std::to_string(kMaxFileBytes) + ")"});
+    return result;
+  }
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    result.diagnostics.push_back(
+        {pos_of(e.source()), false, std::string(e.description())});
+    return result;
+  }
+  Scenario s = Loader(result.diagnostics).load(root);
+  s.file = file;
+  bool failed = std::any_of(result.diagnostics.begin(), result.diagnostics.end(),
+                            [](const Diagnostic& d) { return !d.warning; });
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+                   });
+  if (!failed) result.scenario = std::move(s);
+  return result;
+}
+
+LoadResult load_scenario_file(const std::string& path) {
+  std::string text;
+  std::string file = path == "-" ? "<stdin>" : path;
+  if (path == "-") {
+    std::ostringstream buffer;
+    buffer << std::cin.rdbuf();
+    text = buffer.str();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      LoadResult r;
+      r.diagnostics.push_back({{0, 0}, false, std::string("cannot open: ") + std::strerror(errno)});
+      return r;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  }
+  return load_scenario_text(text, file);
+}
+
+std::string format_diagnostic(const std::string& file, const Diagnostic& d) {
+  std::string out = file;
+  if (d.pos.line > 0) {
+    out += ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column);
+  }
+  out += d.warning ? ": warning: " : ": error: ";
+  out += d.message;
+  return out;
+}
+
+}  // namespace jinx

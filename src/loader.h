@@ -1,0 +1,37 @@
+// Loads and validates a scenario file (SPEC 2-4, 9). Every problem in a file
+// is collected, each with its line and column, so a user fixes them in one go.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scenario.h"
+
+namespace jinx {
+
+struct Diagnostic {
+  SourcePos pos;
+  bool warning = false;
+  std::string message;
+};
+
+struct LoadResult {
+  std::optional<Scenario> scenario;  // set when there is no error (warnings allowed)
+  std::vector<Diagnostic> diagnostics;
+  bool ok() const { return scenario.has_value(); }
+};
+
+// `file` is the name used in messages.
+LoadResult load_scenario_text(std::string_view text, const std::string& file);
+// Reads PATH, or standard input for "-" (named "<stdin>" in messages).
+LoadResult load_scenario_file(const std::string& path);
+
+// "FILE:LINE:COL: error: MESSAGE", compiler style.
+std::string format_diagnostic(const std::string& file, const Diagnostic& d);
+
+// The nearest of `candidates` to `word`, or empty when none is close.
+std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace jinx

@@ -1,0 +1,65 @@
+// The pipeline of one direction: source -> stage -> stage -> ... -> sink.
+//
+// Stages sit in file order (a toxic declared earlier sees the data first) and
+// come and go as toxic windows open and close. The pipeline knows nothing of
+// sockets: its owner (a relay direction, or a fake in unit tests) supplies
+// the time and takes what leaves the last stage.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "stage.h"
+
+namespace jinx {
+
+class PipelineOwner {
+ public:
+  virtual Micros now() const = 0;
+  virtual void deliver(Chunk&& chunk) = 0;   // out of the last stage
+  virtual void discarded(size_t bytes) = 0;  // dropped by a stage on purpose
+  virtual void toxic_action(ToxicAction action, size_t toxic) = 0;
+
+ protected:
+  ~PipelineOwner() = default;
+};
+
+class Pipeline {
+ public:
+  explicit Pipeline(PipelineOwner& owner) : owner_(owner) {}
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  bool empty() const { return slots_.empty(); }
+  bool has(size_t toxic) const;
+
+  // Into the first stage, or straight to the owner when there is none.
+  void push(Chunk&& chunk);
+  // Inserts a stage for `toxic` (its index in file order) and activates it.
+  void add(size_t toxic, std::unique_ptr<Stage> stage);
+  // Flushes the toxic's stage into the next one and removes it.
+  void remove(size_t toxic);
+  void update(size_t toxic, const std::vector<double>& attrs);
+  // Runs on_timer() of every stage whose wakeup has come.
+  void run_timers();
+  Micros next_wakeup() const;
+  // Drops every stage without flushing (the connection is going away).
+  void clear() { slots_.clear(); }
+
+ private:
+  struct Slot;
+  class SlotIo;
+  void push_from(size_t position, Chunk&& chunk);
+  size_t position_of(size_t toxic) const;
+
+  PipelineOwner& owner_;
+  std::vector<Slot> slots_;
+};
+
+struct Pipeline::Slot {
+  size_t toxic;
+  std::unique_ptr<Stage> stage;
+};
+
+}  // namespace jinx

@@ -1,0 +1,219 @@
+#include "proxy.h"
+
+#include <netdb.h>
+
+#include <cstring>
+
+#include "address.h"
+#include "connection.h"
+#include "session.h"
+
+namespace jinx {
+
+// The listening socket. It lives on the heap because `down` closes it and a
+// later window binds a new one while the old handle may still be closing.
+class Proxy::Listener {
+ public:
+  explicit Listener(Proxy& proxy) : proxy_(proxy) {
+    uv_tcp_init(proxy.session_.loop(), &tcp_);
+    tcp_.data = this;
+  }
+  uv_tcp_t* tcp() { return &tcp_; }
+  void close() {
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_),
+             [](uv_handle_t* h) { delete static_cast<Listener*>(h->data); });
+  }
+  Proxy& proxy() { return proxy_; }
+
+ private:
+  Proxy& proxy_;
+  uv_tcp_t tcp_;
+};
+
+Proxy::Proxy(Session& session, const ProxySpec& spec, size_t index)
+    : session_(session), spec_(spec), index_(index) {}
+
+Proxy::~Proxy() = default;
+
+bool Proxy::listen(std::string* err) {
+  auto fail = [&](const std::string& why) {
+    *err = "proxy '" + spec_.name + "': cannot listen on " +
+           join_host_port(spec_.listen_host, spec_.listen_port) + ": " + why;
+    return false;
+  };
+  if (bound_addr_.empty()) {
+    // Resolved once, at start-up: the listen address must not move later.
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* res = nullptr;
+    int rc = getaddrinfo(spec_.listen_host.c_str(), std::to_string(spec_.listen_port).c_str(),
+                         &hints, &res);
+    if (rc != 0 || res == nullptr) return fail(gai_strerror(rc));
+    bound_addr_.assign(reinterpret_cast<char*>(res->ai_addr),
+                       reinterpret_cast<char*>(res->ai_addr) + res->ai_addrlen);
+    freeaddrinfo(res);
+  }
+  auto* listener = new Listener(*this);
+  auto* addr = reinterpret_cast<const sockaddr*>(bound_addr_.data());
+  int rc = uv_tcp_bind(listener->tcp(), addr, 0);
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener->tcp()), 4096,
+                   [](uv_stream_t* server, int status) {
+                     static_cast<Listener*>(server->data)->proxy().on_accept(server, status);
+                   });
+  }
+  if (rc != 0) {
+    listener->close();
+    return fail(uv_strerror(rc));
+  }
+  listener_ = listener;
+  sockaddr_storage actual{};
+  int len = sizeof actual;
+  uv_tcp_getsockname(listener->tcp(), reinterpret_cast<sockaddr*>(&actual), &len);
+  bound_ = format_sockaddr(reinterpret_cast<sockaddr*>(&actual));
+  // Rebinding after `down` must take the same port, even if it was 0.
+  bound_addr_.assign(reinterpret_cast<char*>(&actual), reinterpret_cast<char*>(&actual) + len);
+  return true;
+}
+
+void Proxy::close_listener() {
+  if (listener_ != nullptr) listener_->close();
+  listener_ = nullptr;
+  if (rebind_timer_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(rebind_timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    rebind_timer_ = nullptr;
+  }
+}
+
+void Proxy::on_accept(uv_stream_t* server, int status) {
+  if (status < 0) {
+    Event(session_.events(), "warning")
+        .str("message", "proxy '" + spec_.name + "': accept failed: " + uv_strerror(status));
+    return;
+  }
+  auto* conn = new Connection(*this, session_.next_connection_id());
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(conn->client())) != 0) {
+    conn->close(CloseReason::error, "accept failed");
+    return;
+  }
+  conn->next = connections_;
+  if (connections_ != nullptr) connections_->prev = conn;
+  connections_ = conn;
+  ++open_count_;
+  conn->start(slow_open_delay_);
+}
+
+void Proxy::forget(Connection* conn) {
+  bool listed = conn->prev != nullptr || connections_ == conn;
+  if (!listed) return;
+  if (conn->prev != nullptr) conn->prev->next = conn->next;
+  if (conn->next != nullptr) conn->next->prev = conn->prev;
+  if (connections_ == conn) connections_ = conn->next;
+  conn->prev = conn->next = nullptr;
+  --open_count_;
+}
+
+void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {
+  for (const Connection* c = connections_; c != nullptr; c = c->next) {
+    *up += c->bytes_up();
+    *down += c->bytes_down();
+  }
+}
+
+void Proxy::close_connections(int reason) {
+  while (connections_ != nullptr) {
+    connections_->close(static_cast<CloseReason>(reason));
+  }
+}
+
+void Proxy::toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
+                     const std::vector<double>& attrs, double toxicity) {
+  if (spec.type->name == "down") {
+    if (down_windows_++ == 0) go_down();
+    return;
+  }
+  if (spec.type->name == "slow_open") {
+    slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
+    return;
+  }
+  auto active = std::make_unique<ActiveToxic>();
+  active->index = index;
+  active->spec = &spec;
+  active->window = window;
+  active->attrs = attrs;
+  active->toxicity = toxicity;
+  const ActiveToxic& ref = *active;
+  active_.push_back(std::move(active));
+  for (Connection* c = connections_; c != nullptr;) {
+    Connection* next = c->next;  // applying may close c (reset_peer at once)
+    c->apply(ref);
+    c = next;
+  }
+}
+
+void Proxy::toxic_update(size_t index, const std::vector<double>& attrs, double toxicity) {
+  for (auto& a : active_) {
+    if (a->index != index) continue;
+    a->attrs = attrs;
+    a->toxicity = toxicity;
+    for (Connection* c = connections_; c != nullptr;) {
+      Connection* next = c->next;
+      c->update(index, attrs);
+      c = next;
+    }
+  }
+  const ToxicSpec& spec = session_.scenario().toxics[index];
+  if (spec.type->name == "slow_open") slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
+}
+
+void Proxy::toxic_off(size_t index) {
+  const ToxicSpec& spec = session_.scenario().toxics[index];
+  if (spec.type->name == "down") {
+    if (--down_windows_ == 0) come_up();
+    return;
+  }
+  if (spec.type->name == "slow_open") {
+    slow_open_delay_ = 0;
+    return;
+  }
+  for (Connection* c = connections_; c != nullptr;) {
+    Connection* next = c->next;  // removing may close c (timeout that lost data)
+    c->remove(index);
+    c = next;
+  }
+  std::erase_if(active_, [&](const auto& a) { return a->index == index; });
+}
+
+void Proxy::go_down() {
+  close_listener();
+  close_connections(static_cast<int>(CloseReason::proxy_down));
+}
+
+void Proxy::come_up() {
+  if (session_.ending()) return;
+  std::string err;
+  if (listen(&err)) return;
+  // The port may be taken by someone else meanwhile: say so and keep trying.
+  Event(session_.events(), "warning").str("message", err + "; retrying every second");
+  if (rebind_timer_ == nullptr) {
+    rebind_timer_ = new uv_timer_t;
+    uv_timer_init(session_.loop(), rebind_timer_);
+    rebind_timer_->data = this;
+  }
+  uv_timer_start(
+      rebind_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Proxy*>(t->data);
+        std::string e;
+        if (self->down_windows_ == 0 && !self->session_.ending() && self->listener_ == nullptr &&
+            self->listen(&e)) {
+          uv_timer_stop(t);
+        }
+      },
+      1000, 1000);
+}
+
+}  // namespace jinx

@@ -1,0 +1,79 @@
+// A proxy of the scenario at run time: its listener, its open connections,
+// and the toxics active on it.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenario.h"
+#include "toxics/factory.h"
+
+namespace jinx {
+
+class Connection;
+class Session;
+
+// A toxic whose window is open on this proxy.
+struct ActiveToxic {
+  size_t index = 0;  // in Scenario::toxics, which is file order
+  const ToxicSpec* spec = nullptr;
+  uint64_t window = 0;
+  std::vector<double> attrs;
+  double toxicity = 1;
+  SharedBudget budget[2];  // per direction, for bandwidth scope = "proxy"
+};
+
+class Proxy {
+ public:
+  Proxy(Session& session, const ProxySpec& spec, size_t index);
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+  ~Proxy();
+
+  // Binds and listens; on failure returns a message naming proxy and address.
+  bool listen(std::string* err);
+  void close_listener();
+  // Closes every open connection with `reason` (a CloseReason).
+  void close_connections(int reason);
+
+  void toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
+                const std::vector<double>& attrs, double toxicity);
+  void toxic_update(size_t index, const std::vector<double>& attrs, double toxicity);
+  void toxic_off(size_t index);
+
+  const ProxySpec& spec() const { return spec_; }
+  const std::string& bound_address() const { return bound_; }
+  Session& session() { return session_; }
+  const std::vector<std::unique_ptr<ActiveToxic>>& active() const { return active_; }
+  size_t open_connections() const { return open_count_; }
+  // Adds the bytes delivered so far by open connections.
+  void live_bytes(uint64_t* up, uint64_t* down) const;
+
+  // Connection bookkeeping.
+  void forget(Connection* conn);
+
+ private:
+  class Listener;
+  void on_accept(uv_stream_t* server, int status);
+  void go_down();
+  void come_up();
+
+  Session& session_;
+  const ProxySpec& spec_;
+  size_t index_;
+  Listener* listener_ = nullptr;  // deletes itself in its close callback
+  std::string bound_;             // "ip:port" actually bound, reused after `down`
+  std::vector<char> bound_addr_;  // sockaddr_storage bytes of the bound address
+  Connection* connections_ = nullptr;
+  size_t open_count_ = 0;
+  std::vector<std::unique_ptr<ActiveToxic>> active_;
+  int down_windows_ = 0;
+  Micros slow_open_delay_ = 0;
+  uv_timer_t* rebind_timer_ = nullptr;
+};
+
+}  // namespace jinx

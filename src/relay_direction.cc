@@ -1,0 +1,210 @@
+#include "relay_direction.h"
+
+#include "connection.h"
+
+namespace jinx {
+
+// A write in flight keeps its chunk (and so its block) alive until libuv is
+// done with the bytes; the callback may come with UV_ECANCELED after close.
+struct RelayDirection::WriteReq {
+  uv_write_t req;
+  RelayDirection* dir;
+  Chunk chunk;
+};
+
+RelayDirection::RelayDirection(Connection& conn, Direction dir, uint64_t cap)
+    : conn_(conn), dir_(dir), cap_(cap), pipeline_(*this) {
+  timer_.data = this;
+  shutdown_req_.data = this;
+}
+
+RelayDirection::~RelayDirection() = default;
+
+Micros RelayDirection::now() const { return conn_.now(); }
+
+void RelayDirection::block(unsigned reason) {
+  blocked_ |= reason;
+  update_reading();
+}
+
+void RelayDirection::unblock(unsigned reason) {
+  blocked_ &= ~reason;
+  update_reading();
+}
+
+void RelayDirection::update_reading() {
+  bool want = !stopped_ && blocked_ == 0;
+  if (want == reading_) return;
+  reading_ = want;
+  if (want) {
+    uv_read_start(source_, Connection::on_alloc, Connection::on_read);
+  } else {
+    uv_read_stop(source_);
+  }
+}
+
+void RelayDirection::on_read(Chunk&& chunk) {
+  held_ += chunk.size();
+  if (held_ >= cap_) block(kBackpressure);
+  pipeline_.push(std::move(chunk));
+  if (!pipeline_.empty()) arm_timer();
+}
+
+void RelayDirection::on_end_of_stream() {
+  block(kEnded);
+  pipeline_.push(Chunk::end_of_stream(now()));
+  if (!pipeline_.empty()) arm_timer();
+}
+
+void RelayDirection::deliver(Chunk&& chunk) {
+  if (stopped_) {
+    release(chunk.size());
+    return;
+  }
+  if (!sink_ready_ || !waiting_.empty()) {
+    waiting_.push_back(std::move(chunk));
+    return;
+  }
+  if (chunk.eof()) {
+    shutdown_sink();
+  } else if (chunk.size() > 0) {
+    write(std::move(chunk));
+  }
+}
+
+void RelayDirection::sink_connected() {
+  sink_ready_ = true;
+  std::vector<Chunk> waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& chunk : waiting) deliver(std::move(chunk));
+  check_flushed();
+}
+
+void RelayDirection::write(Chunk&& chunk) {
+  uv_buf_t buf = uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size()));
+  if (writes_pending_ == 0) {
+    // Most writes fit in the socket buffer at once: no request, no callback.
+    int n = uv_try_write(sink_, &buf, 1);
+    if (n == static_cast<int>(chunk.size())) {
+      delivered(chunk.size());
+      return;
+    }
+    if (n > 0) {
+      chunk.take_front(static_cast<size_t>(n));  // the written part is dropped
+      delivered(static_cast<size_t>(n));
+      buf = uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size()));
+    } else if (n != UV_EAGAIN) {
+      release(chunk.size());
+      conn_.on_write_error(dir_, n);
+      return;
+    }
+  }
+  auto* req = new WriteReq{{}, this, std::move(chunk)};
+  req->req.data = req;
+  int err = uv_write(&req->req, sink_, &buf, 1, on_write);
+  if (err != 0) {
+    release(req->chunk.size());
+    delete req;
+    conn_.on_write_error(dir_, err);
+    return;
+  }
+  ++writes_pending_;
+}
+
+void RelayDirection::on_write(uv_write_t* uv_req, int status) {
+  auto* req = static_cast<WriteReq*>(uv_req->data);
+  RelayDirection* self = req->dir;
+  size_t size = req->chunk.size();
+  delete req;
+  --self->writes_pending_;
+  if (status == UV_ECANCELED) return;  // closing; held bytes no longer matter
+  if (status < 0) {
+    self->release(size);
+    self->conn_.on_write_error(self->dir_, status);
+    return;
+  }
+  self->delivered(size);
+  self->check_flushed();
+}
+
+void RelayDirection::shutdown_sink() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  // libuv shuts the socket down after the writes already queued.
+  int err = uv_shutdown(&shutdown_req_, sink_, on_shutdown);
+  if (err != 0) conn_.on_write_error(dir_, err);
+}
+
+void RelayDirection::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* self = static_cast<RelayDirection*>(req->data);
+  if (status == UV_ECANCELED) return;
+  if (status < 0) {
+    self->conn_.on_write_error(self->dir_, status);
+    return;
+  }
+  self->end_delivered_ = true;
+  self->conn_.on_end_delivered(self->dir_);
+}
+
+void RelayDirection::delivered(size_t bytes) {
+  bytes_delivered_ += bytes;
+  release(bytes);
+}
+
+void RelayDirection::release(size_t bytes) {
+  held_ -= bytes < held_ ? bytes : held_;
+  if ((blocked_ & kBackpressure) != 0 && held_ <= cap_ / 2) unblock(kBackpressure);
+}
+
+void RelayDirection::arm_timer() {
+  Micros wake = pipeline_.next_wakeup();
+  if (wake == kNever) {
+    if (timer_armed_) uv_timer_stop(&timer_);
+    timer_armed_ = false;
+    return;
+  }
+  Micros wait = wake - now();
+  uint64_t ms = wait <= 0 ? 0 : static_cast<uint64_t>((wait + kMicrosPerMs - 1) / kMicrosPerMs);
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<RelayDirection*>(t->data)->on_timer(); }, ms, 0);
+  timer_armed_ = true;
+}
+
+void RelayDirection::on_timer() {
+  timer_armed_ = false;
+  if (stopped_) return;
+  pipeline_.run_timers();
+  if (!stopped_) arm_timer();
+}
+
+void RelayDirection::toxic_action(ToxicAction action, size_t toxic) {
+  switch (action) {
+    case ToxicAction::close: conn_.close_by_toxic(toxic, false); break;
+    case ToxicAction::reset: conn_.close_by_toxic(toxic, true); break;
+    case ToxicAction::close_after_flush: close_when_flushed(toxic); break;
+  }
+}
+
+void RelayDirection::close_when_flushed(size_t toxic) {
+  close_when_flushed_ = true;
+  close_toxic_ = toxic;
+  block(kEnded);  // nothing more is read in this direction
+  check_flushed();
+}
+
+void RelayDirection::check_flushed() {
+  if (close_when_flushed_ && writes_pending_ == 0 && waiting_.empty() && sink_ready_) {
+    close_when_flushed_ = false;
+    conn_.close_by_toxic(close_toxic_, false);
+  }
+}
+
+void RelayDirection::stop() {
+  stopped_ = true;
+  reading_ = false;  // the socket is being closed; libuv stops reading it
+  if (timer_armed_) uv_timer_stop(&timer_);
+  timer_armed_ = false;
+  waiting_.clear();
+}
+
+}  // namespace jinx

@@ -1,0 +1,110 @@
+// One direction of a relayed connection: bytes read from a source socket pass
+// through a pipeline of toxic stages and are written to a sink socket.
+//
+//   source --read--> [held] --stage--> ... --stage--> [held] --write--> sink
+//
+// "Held" counts every byte read from the source and not yet written to the
+// sink (or dropped on purpose by a toxic): bytes inside stages, bytes waiting
+// for the sink to connect, bytes in libuv's write queue. It is the one number
+// flow control looks at. When it reaches the proxy's `buffer` cap, reading
+// from the source stops (the kernel's window then slows the peer); when it
+// drains to half the cap, reading resumes. The two marks are apart so a busy
+// direction does not flap between reading and not reading on every chunk.
+//
+// Reading is switched off by counted reasons (back-pressure, not yet
+// connected, end of stream), so one reason going away never re-enables
+// reading that another reason still blocks.
+//
+// The end of stream travels as a chunk behind the data ahead of it; when it
+// leaves the last stage the sink is shut down (FIN) after pending writes.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "pipeline.h"
+#include "scenario.h"
+
+namespace jinx {
+
+class Connection;
+
+class RelayDirection final : public PipelineOwner {
+ public:
+  enum Reason : unsigned { kBackpressure = 1, kNotConnected = 2, kEnded = 4 };
+
+  RelayDirection(Connection& conn, Direction dir, uint64_t cap);
+  RelayDirection(const RelayDirection&) = delete;
+  RelayDirection& operator=(const RelayDirection&) = delete;
+  ~RelayDirection();
+
+  void bind(uv_stream_t* source, uv_stream_t* sink) {
+    source_ = source;
+    sink_ = sink;
+  }
+  uv_timer_t* timer() { return &timer_; }
+  Direction direction() const { return dir_; }
+  Pipeline& pipeline() { return pipeline_; }
+
+  void block(unsigned reason);
+  void unblock(unsigned reason);
+  // The sink's socket is connected: flush what waited for it.
+  void sink_connected();
+  // A chunk was read from the source (or its end: UV_EOF).
+  void on_read(Chunk&& chunk);
+  void on_end_of_stream();
+  // Re-arms the stage timer after the pipeline changed.
+  void arm_timer();
+  void on_timer();
+  // Stops all I/O of this direction (the connection is closing).
+  void stop();
+
+  bool end_delivered() const { return end_delivered_; }
+  uint64_t bytes_delivered() const { return bytes_delivered_; }
+  uint64_t held() const { return held_; }
+  void close_when_flushed(size_t toxic);
+
+  // PipelineOwner
+  Micros now() const override;
+  void deliver(Chunk&& chunk) override;
+  void discarded(size_t bytes) override { release(bytes); }
+  void toxic_action(ToxicAction action, size_t toxic) override;
+
+ private:
+  struct WriteReq;
+  static void on_write(uv_write_t* req, int status);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  void write(Chunk&& chunk);
+  void shutdown_sink();
+  void release(size_t bytes);
+  void delivered(size_t bytes);
+  void update_reading();
+  void check_flushed();
+
+  Connection& conn_;
+  Direction dir_;
+  uint64_t cap_;
+  uv_stream_t* source_ = nullptr;
+  uv_stream_t* sink_ = nullptr;
+  uv_timer_t timer_;
+  uv_shutdown_t shutdown_req_;
+  Pipeline pipeline_;
+  std::vector<Chunk> waiting_;  // out of the pipeline before the sink connected
+  uint64_t held_ = 0;
+  uint64_t bytes_delivered_ = 0;
+  unsigned blocked_ = kNotConnected;
+  unsigned writes_pending_ = 0;
+  bool reading_ = false;
+  bool sink_ready_ = false;
+  bool stopped_ = false;
+  bool timer_armed_ = false;
+  bool end_delivered_ = false;
+  bool shutting_down_ = false;
+  bool close_when_flushed_ = false;
+  size_t close_toxic_ = 0;
+};
+
+}  // namespace jinx

@@ -1,0 +1,85 @@
+// The scenario model (SPEC 2, 4): what a loaded, validated file says.
+// Everything here is in base units and already checked; the loader builds it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "toxic_types.h"
+#include "units.h"
+
+namespace jinx {
+
+struct SourcePos {
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
+struct ProxySpec {
+  std::string name;
+  std::string listen_host;  // without brackets for IPv6
+  uint16_t listen_port = 0;
+  std::string upstream_host;
+  uint16_t upstream_port = 0;
+  Micros connect_timeout = 10 * kMicrosPerSecond;
+  uint64_t buffer = 32ULL * 1024 * 1024;
+  SourcePos pos;
+};
+
+// A numeric value that is either fixed or ramps linearly across each window.
+struct Param {
+  double from = 0;
+  double to = 0;
+  bool ramp = false;
+
+  double at(double fraction) const { return ramp ? from + (to - from) * fraction : from; }
+};
+
+// A duration fixed or drawn uniformly from [lo, hi] for each window.
+struct DurationRange {
+  Micros lo = 0;
+  Micros hi = 0;
+};
+
+struct Schedule {
+  DurationRange start;
+  std::optional<DurationRange> duration;  // absent: until the session ends
+  std::optional<Micros> every;
+  std::optional<uint64_t> repeat;  // absent: unlimited with every, else 1
+};
+
+enum class Stream { upstream, downstream, both };
+// One direction of a connection: upstream = client -> upstream.
+enum class Direction { upstream = 0, downstream = 1 };
+
+const char* stream_name(Stream s);
+const char* direction_name(Direction d);
+
+struct ToxicSpec {
+  std::string name;
+  size_t proxy = 0;  // index into Scenario::proxies
+  const ToxicType* type = nullptr;
+  Stream stream = Stream::downstream;
+  Param toxicity{1, 1, false};
+  std::vector<Param> attrs;  // indexed like type->attrs
+  Schedule schedule;
+  Micros ramp_step = kMicrosPerSecond;
+  size_t order = 0;  // position in the file, which is the order of stages
+  SourcePos pos;
+
+  bool has_ramp() const;
+  bool applies_to(Direction d) const;
+};
+
+struct Scenario {
+  std::string file;  // as given on the command line, "<stdin>" for -
+  std::string name;
+  std::optional<Micros> duration;  // absent: until stopped
+  std::optional<uint64_t> seed;    // absent: random
+  std::vector<ProxySpec> proxies;
+  std::vector<ToxicSpec> toxics;
+};
+
+}  // namespace jinx

@@ -1,0 +1,106 @@
+// A chaos session (SPEC 1, 6-8): binds every proxy, optionally starts the
+// wrapped command, plays the timeline, and ends at the first of: the
+// scenario's duration, SIGINT/SIGTERM, the command's exit. Owns the loop.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "event_log.h"
+#include "proxy.h"
+#include "scenario.h"
+#include "timeline.h"
+
+namespace jinx {
+
+class StatusLine;
+
+struct RunOptions {
+  EventFormat format = EventFormat::json;
+  std::optional<uint64_t> seed;                     // --seed
+  std::optional<std::optional<Micros>> duration;    // --duration (nullopt inside: until stopped)
+  Micros start_delay = 0;                           // --start-at, as a delay from now
+  bool quiet = false;
+  bool progress = true;                             // --no-progress turns it off
+  std::vector<std::string> command;                 // after --
+};
+
+enum class EndReason { duration, signal, command, error };
+
+class Session final : public TimelineHooks {
+ public:
+  Session(Scenario scenario, RunOptions options);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session();
+
+  // Runs to the end; returns the exit code.
+  int run();
+
+  // For proxies and connections.
+  uv_loop_t* loop() { return &loop_; }
+  Micros now() const { return static_cast<Micros>(uv_now(&loop_)) * kMicrosPerMs; }
+  EventLog& events() { return events_; }
+  const Scenario& scenario() const { return scenario_; }
+  uint64_t seed() const { return seed_; }
+  uint64_t next_connection_id() { return ++connections_; }
+  void count_closed(uint64_t up, uint64_t down) {
+    closed_bytes_up_ += up;
+    closed_bytes_down_ += down;
+  }
+  bool ending() const { return ending_; }
+  uint64_t closed_bytes_up() const { return closed_bytes_up_; }
+  uint64_t closed_bytes_down() const { return closed_bytes_down_; }
+
+  // TimelineHooks
+  void window_open(size_t toxic, const Window& w, const std::vector<double>& attrs,
+                   double toxicity) override;
+  void window_update(size_t toxic, const Window& w, const std::vector<double>& attrs,
+                     double toxicity) override;
+  void window_close(size_t toxic, const Window& w) override;
+
+ private:
+  bool start_proxies();
+  bool start_command();
+  void end(EndReason reason, int exit_code);
+  void finish();
+  void on_signal(int signum);
+  void on_command_exit(int64_t status, int term_signal);
+  void fail(const std::string& message);
+
+  Scenario scenario_;
+  RunOptions options_;
+  uint64_t seed_;
+  std::optional<Micros> duration_;
+  uv_loop_t loop_;
+  EventLog events_;
+  std::vector<std::unique_ptr<Proxy>> proxies_;
+  std::unique_ptr<Timeline> timeline_;
+  std::unique_ptr<StatusLine> status_;
+  uv_signal_t sigint_;
+  uv_signal_t sigterm_;
+  uv_timer_t end_timer_;
+  uv_timer_t kill_timer_;
+  uv_prepare_t flush_;
+  uv_process_t child_;
+  bool child_running_ = false;
+  Micros started_at_ = 0;
+  Micros t0_ = 0;
+  uint64_t connections_ = 0;
+  uint64_t closed_bytes_up_ = 0;
+  uint64_t closed_bytes_down_ = 0;
+  bool ending_ = false;
+  bool finished_ = false;
+  EndReason end_reason_ = EndReason::duration;
+  int exit_code_ = 0;
+};
+
+// A toxic's resolved attributes as the `attributes` object of an event.
+void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, double toxicity,
+                       std::string* json, std::string* text);
+
+}  // namespace jinx

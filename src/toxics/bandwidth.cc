@@ -1,0 +1,92 @@
+// bandwidth: delivery limited to `rate` bytes/s, as a debt of time: a piece
+// leaves at its slot, and the next slot is piece/rate later. Pieces are about
+// 10 ms of data, so slow rates stay smooth and fast ones are not chopped up.
+// With scope = "proxy" the slots come from one budget shared by all the
+// proxy's connections in this direction; each connection reserves one piece at
+// a time, so connections take turns.
+#include <algorithm>
+#include <deque>
+
+#include "toxics/factory.h"
+
+namespace jinx {
+namespace {
+
+class BandwidthStage final : public Stage {
+ public:
+  explicit BandwidthStage(const StageParams& p) : shared_(p.budget) { update(p.attrs); }
+
+  void update(const std::vector<double>& attrs) override { rate_ = attrs[0]; }
+
+  void push(Chunk&& chunk, StageIo& io) override {
+    queue_.push_back(std::move(chunk));
+    pump(io);
+  }
+
+  Micros wakeup() const override {
+    if (queue_.empty() || rate_ <= 0) return kNever;
+    if (!reserved_) return 0;  // rate came back from 0: reserve at once
+    return static_cast<Micros>(slot_);
+  }
+
+  void on_timer(StageIo& io) override { pump(io); }
+
+  void flush(StageIo& io) override {
+    while (!queue_.empty()) {
+      io.emit(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+
+ private:
+  size_t piece_size() const {
+    double bytes = rate_ / 100;  // 10 ms worth
+    return static_cast<size_t>(std::clamp(bytes, 1.0, static_cast<double>(Block::kSize)));
+  }
+
+  void pump(StageIo& io) {
+    const double now = static_cast<double>(io.now());
+    while (!queue_.empty()) {
+      Chunk& head = queue_.front();
+      if (head.eof() || head.size() == 0) {
+        io.emit(std::move(head));
+        queue_.pop_front();
+        continue;
+      }
+      if (rate_ <= 0) return;  // rate 0 holds everything until the window ends
+      size_t piece = std::min(head.size(), piece_size());
+      if (!reserved_) {
+        double& next_free = shared_ != nullptr ? shared_->next_free : own_next_free_;
+        slot_ = std::max(next_free, now);
+        next_free = slot_ + static_cast<double>(piece) * 1e6 / rate_;
+        reserved_ = true;
+        reserved_size_ = piece;
+      }
+      if (slot_ > now) return;
+      reserved_ = false;
+      piece = std::min(reserved_size_, head.size());
+      if (piece == head.size()) {
+        io.emit(std::move(head));
+        queue_.pop_front();
+      } else {
+        io.emit(head.take_front(piece));
+      }
+    }
+  }
+
+  SharedBudget* shared_;
+  double rate_ = 0;
+  double own_next_free_ = 0;
+  std::deque<Chunk> queue_;
+  bool reserved_ = false;
+  double slot_ = 0;
+  size_t reserved_size_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_bandwidth(const StageParams& p) {
+  return std::make_unique<BandwidthStage>(p);
+}
+
+}  // namespace jinx

@@ -1,0 +1,56 @@
+// limit_data: once `bytes` bytes have passed since the toxic became active on
+// the connection, the rest is dropped and the connection is closed as soon as
+// those bytes are delivered: exactly `bytes` arrive.
+#include "toxics/factory.h"
+
+namespace jinx {
+namespace {
+
+class LimitDataStage final : public Stage {
+ public:
+  explicit LimitDataStage(const StageParams& p) : limit_(static_cast<uint64_t>(p.attrs[0])) {}
+
+  void activate(StageIo& io) override {
+    if (limit_ == 0) finish(io);
+  }
+
+  void push(Chunk&& chunk, StageIo& io) override {
+    if (done_) {
+      io.discard(chunk.size());
+      return;
+    }
+    if (chunk.eof()) {
+      io.emit(std::move(chunk));
+      return;
+    }
+    uint64_t room = limit_ - passed_;
+    if (chunk.size() < room) {
+      passed_ += chunk.size();
+      io.emit(std::move(chunk));
+      return;
+    }
+    io.discard(chunk.size() - room);
+    chunk.truncate(room);
+    passed_ += room;
+    io.emit(std::move(chunk));
+    finish(io);
+  }
+
+ private:
+  void finish(StageIo& io) {
+    done_ = true;
+    io.act(ToxicAction::close_after_flush);
+  }
+
+  uint64_t limit_;
+  uint64_t passed_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_limit_data(const StageParams& p) {
+  return std::make_unique<LimitDataStage>(p);
+}
+
+}  // namespace jinx

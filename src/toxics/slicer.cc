@@ -1,0 +1,76 @@
+// slicer: data leaves in pieces of average_size +/- size_variation bytes,
+// `delay` apart. A piece may span the end of one chunk and the start of the
+// next; its parts leave together. Only the tail of a burst can be shorter.
+#include <algorithm>
+#include <deque>
+
+#include "toxics/factory.h"
+
+namespace jinx {
+namespace {
+
+class SlicerStage final : public Stage {
+ public:
+  explicit SlicerStage(const StageParams& p) : rng_(p.rng) { update(p.attrs); }
+
+  void update(const std::vector<double>& attrs) override {
+    average_ = static_cast<size_t>(attrs[0]);
+    variation_ = static_cast<size_t>(attrs[1]);
+    delay_ = static_cast<Micros>(attrs[2] * kMicrosPerMs);
+  }
+
+  void push(Chunk&& chunk, StageIo& io) override {
+    queue_.push_back(std::move(chunk));
+    pump(io);
+  }
+  Micros wakeup() const override { return queue_.empty() ? kNever : next_; }
+  void on_timer(StageIo& io) override { pump(io); }
+  void flush(StageIo& io) override {
+    while (!queue_.empty()) {
+      io.emit(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+
+ private:
+  size_t draw_size() {
+    size_t lo = average_ - variation_;
+    return lo + static_cast<size_t>(rng_.below(2 * variation_ + 1));
+  }
+
+  void pump(StageIo& io) {
+    while (!queue_.empty() && next_ <= io.now()) {
+      size_t want = draw_size();
+      while (want > 0 && !queue_.empty()) {
+        Chunk& head = queue_.front();
+        if (head.eof()) break;
+        if (head.size() <= want) {
+          want -= head.size();
+          io.emit(std::move(head));
+          queue_.pop_front();
+        } else {
+          io.emit(head.take_front(want));
+          want = 0;
+        }
+      }
+      if (!queue_.empty() && queue_.front().eof()) {
+        io.emit(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (delay_ > 0) next_ = io.now() + delay_;
+    }
+  }
+
+  Rng rng_;
+  size_t average_ = 1;
+  size_t variation_ = 0;
+  Micros delay_ = 0;
+  Micros next_ = 0;
+  std::deque<Chunk> queue_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_slicer(const StageParams& p) { return std::make_unique<SlicerStage>(p); }
+
+}  // namespace jinx

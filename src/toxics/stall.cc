@@ -1,0 +1,28 @@
+// stall: everything is held, nothing dropped or closed; it flows again, in
+// order, when the window ends. A network partition that heals.
+#include <deque>
+
+#include "toxics/factory.h"
+
+namespace jinx {
+namespace {
+
+class StallStage final : public Stage {
+ public:
+  void push(Chunk&& chunk, StageIo& /*io*/) override { held_.push_back(std::move(chunk)); }
+  void flush(StageIo& io) override {
+    while (!held_.empty()) {
+      io.emit(std::move(held_.front()));
+      held_.pop_front();
+    }
+  }
+
+ private:
+  std::deque<Chunk> held_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_stall(const StageParams& /*p*/) { return std::make_unique<StallStage>(); }
+
+}  // namespace jinx

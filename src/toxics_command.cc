@@ -1,0 +1,98 @@
+// jinx toxics: every type, its attributes, units, defaults and meaning,
+// printed from the same table the loader validates with.
+#include <cstdio>
+#include <string>
+
+#include "commands.h"
+#include "toxic_types.h"
+
+namespace jinx {
+namespace {
+
+std::string default_text(const AttrSpec& a) {
+  if (a.required) return "required";
+  return format_attr_value(a, a.default_value);
+}
+
+void print_json() {
+  for (const auto& type : toxic_types()) {
+    std::string line = "{\"type\":";
+    append_json_string(line, type.name);
+    line += ",\"description\":";
+    append_json_string(line, type.description);
+    bool stream = type.scope == ToxicScope::stream;
+    line += std::string(",\"stream\":") + (stream ? "true" : "false");
+    line += std::string(",\"toxicity\":") + (stream ? "true" : "false");
+    line += ",\"attributes\":[";
+    for (size_t i = 0; i < type.attrs.size(); ++i) {
+      const AttrSpec& a = type.attrs[i];
+      if (i > 0) line += ',';
+      line += "{\"name\":";
+      append_json_string(line, a.name);
+      line += ",\"unit\":";
+      append_json_string(line, unit_name(a.unit));
+      line += std::string(",\"required\":") + (a.required ? "true" : "false");
+      line += ",\"default\":";
+      if (a.required) {
+        line += "null";
+      } else if (a.unit == Unit::choice) {
+        append_json_string(line, format_attr_value(a, a.default_value));
+      } else {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", a.default_value);
+        line += buf;
+      }
+      if (a.unit == Unit::choice) {
+        line += ",\"choices\":[";
+        for (size_t c = 0; c < a.choices.size(); ++c) {
+          if (c > 0) line += ',';
+          append_json_string(line, a.choices[c]);
+        }
+        line += ']';
+      }
+      line += ",\"description\":";
+      append_json_string(line, a.description);
+      line += '}';
+    }
+    line += "]}";
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+void print_text() {
+  std::printf("Toxic types (see jinx-scenario(5)). Units: durations \"250ms\", sizes \"64KiB\",\n"
+              "rates \"1MiB/s\" or \"8Mbit/s\", probabilities 0..1 or \"5%%\". Numeric values may\n"
+              "ramp: { from = X, to = Y }.\n\n");
+  for (const auto& type : toxic_types()) {
+    bool stream = type.scope == ToxicScope::stream;
+    std::printf("%-11s %s\n", std::string(type.name).c_str(), std::string(type.description).c_str());
+    if (stream) {
+      std::printf("  %-15s %-12s %-10s %s\n", "stream", "choice", "downstream",
+                  "downstream | upstream | both");
+      std::printf("  %-15s %-12s %-10s %s\n", "toxicity", "probability", "1",
+                  "chance the toxic applies to a connection's direction");
+    } else {
+      std::printf("  (acts on the whole proxy: no stream, no toxicity)\n");
+    }
+    for (const auto& a : type.attrs) {
+      std::printf("  %-15s %-12s %-10s %s\n", std::string(a.name).c_str(),
+                  std::string(unit_name(a.unit)).c_str(), default_text(a).c_str(),
+                  std::string(a.description).c_str());
+    }
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int toxics_command(EventFormat format) {
+  if (format == EventFormat::json) {
+    print_json();
+  } else {
+    print_text();
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace jinx
