@@ -42,7 +42,7 @@ Connection::Connection(Proxy& proxy, uint64_t id)
   resolve_req_.data = this;
   up_.bind(reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&upstream_));
   down_.bind(reinterpret_cast<uv_stream_t*>(&upstream_), reinterpret_cast<uv_stream_t*>(&client_));
-  opened_at_ = now();
+  opened_at_ = uv_hrtime();
 }
 
 Connection::~Connection() {
@@ -124,7 +124,7 @@ void Connection::remove(size_t toxic) {
 void Connection::dial() {
   if (closing_) return;
   const ProxySpec& spec = proxy_.spec();
-  dial_started_ = now();
+  dial_started_ = uv_hrtime();
   uv_timer_start(
       &dial_timer_,
       [](uv_timer_t* t) {
@@ -210,7 +210,7 @@ void Connection::on_connected(int status) {
       .str("proxy", proxy_.spec().name)
       .num("conn", id_)
       .str("upstream", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)))
-      .num("connect_ms", static_cast<double>(now() - dial_started_) / kMicrosPerMs, 3);
+      .num("connect_ms", static_cast<double>(uv_hrtime() - dial_started_) / 1e6, 3);
   up_.sink_connected();
   if (closing_) return;
   down_.sink_connected();  // the client was connected all along
@@ -294,7 +294,7 @@ void Connection::close(CloseReason reason, std::string error, bool reset_client,
         .str("reason", close_reason_name(reason))
         .num("bytes_up", up_.bytes_delivered())
         .num("bytes_down", down_.bytes_delivered())
-        .num("duration_ms", static_cast<double>(now() - opened_at_) / kMicrosPerMs, 3)
+        .num("duration_ms", static_cast<double>(uv_hrtime() - opened_at_) / 1e6, 3)
         .strings("toxics", names.data(), names.data() + names.size());
     if (reason == CloseReason::toxic) e.str("toxic", session.scenario().toxics[closed_by_].name);
     if (!error.empty()) e.str("error", error);
@@ -314,6 +314,7 @@ void Connection::close(CloseReason reason, std::string error, bool reset_client,
   close_socket(&upstream_, reset_upstream && connected_);
   for (uv_timer_t* t : {&dial_timer_, up_.timer(), down_.timer()}) {
     ++pending_closes_;
+    t->data = this;  // the directions' timers pointed at their direction until now
     uv_close(reinterpret_cast<uv_handle_t*>(t), closed);
   }
   if (resolving_) {

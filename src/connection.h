@@ -89,8 +89,8 @@ class Connection {
   RelayDirection up_;    // client -> upstream
   RelayDirection down_;  // upstream -> client
   Block* read_block_ = nullptr;  // the block handed to the read in progress
-  Micros opened_at_ = 0;
-  Micros dial_started_ = 0;
+  uint64_t opened_at_ = 0;     // uv_hrtime(), ns: durations finer than the loop clock
+  uint64_t dial_started_ = 0;
   std::vector<uint16_t> toxics_;  // toxics that applied, in order of first use
   std::optional<Direction> first_end_;  // which side sent its FIN first
   size_t closed_by_ = 0;  // the toxic, when the reason is "toxic"

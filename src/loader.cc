@@ -224,7 +224,12 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
     error(*t.get("name"), "proxy name '" + *name + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
   } else {
     for (const auto& other : s.proxies) {
-      if (other.name == *name) error(*t.get("name"), "duplicate proxy name '" + *name + "'");
+      if (other.name == *name) {
+        error(*t.get("name"), "duplicate proxy name '" + *name + "'");
+      } else if (env_name_for_proxy(other.name) == env_name_for_proxy(*name)) {
+        error(*t.get("name"), "proxies '" + other.name + "' and '" + *name +
+                                  "' would share the variable " + env_name_for_proxy(*name));
+      }
     }
     p.name = *name;
   }
@@ -297,10 +302,20 @@ void Loader::load_schedule(const toml::table& t, ToxicSpec& toxic) {
 
 void Loader::check_schedule(const toml::table& t, const ToxicSpec& toxic, const Scenario& s) {
   const Schedule& sc = toxic.schedule;
-  if (sc.every && sc.duration && sc.duration->hi > *sc.every) {
-    error(*t.get("every"), "every (" + format_duration(*sc.every) +
-                               ") must be at least the window duration (" +
-                               format_duration(sc.duration->hi) + ")");
+  if (sc.every && !sc.duration) {
+    error(*t.get("every"), "every needs a window 'duration': a window without one lasts until "
+                           "the session ends, so the next could never start");
+  } else if (sc.every && sc.duration) {
+    // Windows of one toxic never overlap, even with ranged starts and lengths.
+    Micros longest = sc.duration->hi + (sc.start.hi - sc.start.lo);
+    if (longest > *sc.every) {
+      std::string what = sc.start.hi > sc.start.lo
+                             ? "the longest window plus the spread of 'start' (" +
+                                   format_duration(longest) + ")"
+                             : "the window duration (" + format_duration(longest) + ")";
+      error(*t.get("every"),
+            "every (" + format_duration(*sc.every) + ") must be at least " + what);
+    }
   }
   if (sc.repeat && *sc.repeat > 1 && !sc.every) {
     error(*t.get("repeat"), "repeat needs 'every' to space the windows");
