@@ -1,10 +1,13 @@
-# Thin wrapper over CMake. `make test` installs what it needs, builds, tests.
-BUILD   ?= build
-PREFIX  ?= /usr/local
-JOBS    ?= $(shell nproc)
+# Thin wrapper over CMake. Every target that builds first installs missing
+# Debian packages (.ci/install-deps), so a fresh machine needs nothing else.
+BUILD    ?= build
+PREFIX   ?= /usr/local
+JOBS     ?= $(shell nproc)
+DURATION ?= 10m
+FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure test demo install bench clean
+.PHONY: all deps configure test test-sanitize demo install bench fuzz soak clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -12,20 +15,32 @@ all: configure
 deps:
 	@.ci/install-deps
 
-configure: $(BUILD)/CMakeCache.txt
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+configure: deps
+	@test -f $(BUILD)/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
 
-test: deps
-	$(MAKE) all
+# Builds, then runs every test (unit, end-to-end, examples, man pages).
+test: all
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
-demo: deps
-	$(MAKE) all
+# The same suite under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer.
+test-sanitize: deps
+	@test -f $(BUILD)-sanitize/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD)-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJINX_SANITIZE=ON
+	cmake --build $(BUILD)-sanitize -j $(JOBS)
+	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2
+
+demo: all
 	@scenarios/demo.sh $(BUILD)
 
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# jinx against a direct connection, socat and haproxy, in one run.
+bench: all
+	@.ci/install-deps socat haproxy
+	$(BUILD)/tests/bench/jinx_bench
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-sanitize $(BUILD)-fuzz
