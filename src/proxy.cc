@@ -103,7 +103,18 @@ void Proxy::on_accept(uv_stream_t* server, int status) {
   if (connections_ != nullptr) connections_->prev = conn;
   connections_ = conn;
   ++open_count_;
+  session_.connection_opened();
   conn->start(slow_open_delay_);
+}
+
+void Proxy::pause_accepting() {
+  accept_paused_ = true;
+  close_listener();
+}
+
+void Proxy::resume_accepting() {
+  accept_paused_ = false;
+  if (down_windows_ == 0) come_up();
 }
 
 void Proxy::forget(Connection* conn) {
@@ -114,6 +125,7 @@ void Proxy::forget(Connection* conn) {
   if (connections_ == conn) connections_ = conn->next;
   conn->prev = conn->next = nullptr;
   --open_count_;
+  session_.connection_closed();
 }
 
 void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {
@@ -172,7 +184,7 @@ void Proxy::toxic_update(size_t index, const std::vector<double>& attrs, double 
 void Proxy::toxic_off(size_t index) {
   const ToxicSpec& spec = session_.scenario().toxics[index];
   if (spec.type->name == "down") {
-    if (--down_windows_ == 0) come_up();
+    if (--down_windows_ == 0 && !accept_paused_) come_up();
     return;
   }
   if (spec.type->name == "slow_open") {
@@ -208,7 +220,8 @@ void Proxy::come_up() {
       [](uv_timer_t* t) {
         auto* self = static_cast<Proxy*>(t->data);
         std::string e;
-        if (self->down_windows_ == 0 && !self->session_.ending() && self->listener_ == nullptr &&
+        if (self->down_windows_ == 0 && !self->accept_paused_ && !self->session_.ending() &&
+            self->listener_ == nullptr &&
             self->listen(&e)) {
           uv_timer_stop(t);
         }

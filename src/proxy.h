@@ -55,6 +55,10 @@ class Proxy {
 
   // Connection bookkeeping.
   void forget(Connection* conn);
+  // File descriptors running out: stop accepting (the listener closes, so
+  // clients are refused rather than accepted and dropped), and start again.
+  void pause_accepting();
+  void resume_accepting();
 
  private:
   class Listener;
@@ -72,6 +76,7 @@ class Proxy {
   size_t open_count_ = 0;
   std::vector<std::unique_ptr<ActiveToxic>> active_;
   int down_windows_ = 0;
+  bool accept_paused_ = false;
   Micros slow_open_delay_ = 0;
   uv_timer_t* rebind_timer_ = nullptr;
 };

@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -70,7 +71,54 @@ void Session::fail(const std::string& message) {
   Event(events_, "error").str("message", message);
 }
 
+namespace {
+
+// Raises the soft limit on open files to the hard one (a relay needs two per
+// connection) and returns it.
+uint64_t raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : limit.rlim_cur;
+}
+
+// File descriptors kept free for listeners, the event output, the resolver
+// and a wrapped command.
+constexpr uint64_t kReservedFds = 32;
+
+}  // namespace
+
+void Session::connection_opened() {
+  ++open_connections_;
+  // Each connection holds two descriptors. Near the limit, stop accepting
+  // rather than accept and drop: clients see a refusal, jinx stays calm.
+  if (!accept_paused_ && 2 * open_connections_ + kReservedFds >= fd_limit_) {
+    accept_paused_ = true;
+    Event(events_, "warning")
+        .str("message", "accepting paused: " + std::to_string(open_connections_) +
+                            " connections open, near the limit of " + std::to_string(fd_limit_) +
+                            " file descriptors (ulimit -n)");
+    for (auto& proxy : proxies_) proxy->pause_accepting();
+  }
+}
+
+void Session::connection_closed() {
+  --open_connections_;
+  if (accept_paused_ && !ending_ && (2 * open_connections_ + kReservedFds) * 10 < fd_limit_ * 8) {
+    accept_paused_ = false;
+    Event(events_, "warning")
+        .str("message", "accepting resumed: " + std::to_string(open_connections_) +
+                            " connections open");
+    for (auto& proxy : proxies_) proxy->resume_accepting();
+  }
+}
+
 int Session::run() {
+  fd_limit_ = raise_fd_limit();
   uv_update_time(&loop_);
   started_at_ = now();
   t0_ = started_at_ + options_.start_delay;

@@ -53,6 +53,9 @@ class Session final : public TimelineHooks {
     closed_bytes_down_ += down;
   }
   bool ending() const { return ending_; }
+  // Open connections across proxies, against the file descriptor limit.
+  void connection_opened();
+  void connection_closed();
   uint64_t closed_bytes_up() const { return closed_bytes_up_; }
   uint64_t closed_bytes_down() const { return closed_bytes_down_; }
 
@@ -93,6 +96,9 @@ class Session final : public TimelineHooks {
   uint64_t connections_ = 0;
   uint64_t closed_bytes_up_ = 0;
   uint64_t closed_bytes_down_ = 0;
+  uint64_t open_connections_ = 0;
+  uint64_t fd_limit_ = 0;
+  bool accept_paused_ = false;
   bool ending_ = false;
   bool finished_ = false;
   EndReason end_reason_ = EndReason::duration;
