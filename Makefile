@@ -42,5 +42,15 @@ bench: all
 	@.ci/install-deps socat haproxy
 	$(BUILD)/tests/bench/jinx_bench
 
+# libFuzzer on the loader, the unit parsers and the schedule expander, each for
+# FUZZ_SECONDS; seeds from scenarios/ and tests/bad-scenarios/. A crash fails
+# the target and leaves its input in $(BUILD)-fuzz/artifacts/.
+fuzz:
+	@.ci/install-deps clang libclang-rt-14-dev
+	@test -f $(BUILD)-fuzz/CMakeCache.txt || \
+	  CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJINX_FUZZ=ON
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_loader fuzz_units fuzz_schedule
+	@tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
 clean:
 	rm -rf $(BUILD) $(BUILD)-sanitize $(BUILD)-fuzz

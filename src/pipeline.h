@@ -48,18 +48,16 @@ class Pipeline {
   void clear() { slots_.clear(); }
 
  private:
-  struct Slot;
+  struct Slot {
+    size_t toxic;
+    std::unique_ptr<Stage> stage;
+  };
   class SlotIo;
   void push_from(size_t position, Chunk&& chunk);
   size_t position_of(size_t toxic) const;
 
   PipelineOwner& owner_;
   std::vector<Slot> slots_;
-};
-
-struct Pipeline::Slot {
-  size_t toxic;
-  std::unique_ptr<Stage> stage;
 };
 
 }  // namespace jinx

@@ -31,7 +31,9 @@ class Proxy::Listener {
 };
 
 Proxy::Proxy(Session& session, const ProxySpec& spec, size_t index)
-    : session_(session), spec_(spec), index_(index) {}
+    : session_(session), spec_(spec) {
+  (void)index;
+}
 
 Proxy::~Proxy() = default;
 

@@ -68,7 +68,6 @@ class Proxy {
 
   Session& session_;
   const ProxySpec& spec_;
-  size_t index_;
   Listener* listener_ = nullptr;  // deletes itself in its close callback
   std::string bound_;             // "ip:port" actually bound, reused after `down`
   std::vector<char> bound_addr_;  // sockaddr_storage bytes of the bound address

@@ -163,9 +163,8 @@ std::optional<double> parse_percentage(std::string_view text, std::string* err) 
 
 std::string format_duration(Micros d) {
   if (d == 0) return "0s";
-  std::string out;
+  char buf[64];
   if (d < kMicrosPerSecond) {
-    char buf[32];
     if (d % kMicrosPerMs == 0) {
       std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(d / kMicrosPerMs));
     } else {
@@ -175,16 +174,20 @@ std::string format_duration(Micros d) {
   }
   long long hours = d / (3600 * kMicrosPerSecond);
   long long minutes = d / (60 * kMicrosPerSecond) % 60;
-  double seconds = static_cast<double>(d % (60 * kMicrosPerSecond)) / 1e6;
-  char buf[64];
-  if (hours > 0) {
-    std::snprintf(buf, sizeof buf, "%lldh%lldm%gs", hours, minutes, seconds);
-  } else if (minutes > 0) {
-    std::snprintf(buf, sizeof buf, "%lldm%gs", minutes, seconds);
-  } else {
-    std::snprintf(buf, sizeof buf, "%gs", seconds);
+  long long seconds = d / kMicrosPerSecond % 60;
+  long long micros = d % kMicrosPerSecond;
+  std::string out;
+  if (hours > 0) out += std::to_string(hours) + "h";
+  if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
+  out += std::to_string(seconds);
+  if (micros > 0) {
+    // Decimals of a second, exact to the microsecond: "1.5s", "10m0.000064s".
+    std::snprintf(buf, sizeof buf, ".%06lld", micros);
+    std::string fraction = buf;
+    while (fraction.back() == '0') fraction.pop_back();
+    out += fraction;
   }
-  return buf;
+  return out + "s";
 }
 
 std::string format_size(uint64_t bytes) {
