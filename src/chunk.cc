@@ -8,7 +8,7 @@ namespace {
 // The loop is single-threaded, so the pool needs no lock. It keeps a bounded
 // number of blocks: enough to serve a busy relay without malloc, few enough
 // that idle memory stays small once a burst is over.
-constexpr size_t kMaxPooled = 64;
+constexpr size_t kMaxPooled = 16;
 Block* free_list = nullptr;
 size_t free_count = 0;
 

@@ -17,7 +17,7 @@
 namespace jinx {
 
 struct Block {
-  static constexpr size_t kSize = 64 * 1024;
+  static constexpr size_t kSize = 256 * 1024;
   uint32_t refs = 0;
   Block* next_free = nullptr;
   char data[kSize];

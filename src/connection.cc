@@ -6,6 +6,7 @@
 #include "proxy.h"
 #include "random.h"
 #include "session.h"
+#include "splice_pipe.h"
 
 namespace jinx {
 
@@ -223,6 +224,13 @@ RelayDirection& Connection::direction_from(uv_stream_t* source) {
 
 void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(handle->data);
+  // An empty buffer makes libuv call on_read with UV_ENOBUFS instead of
+  // reading: the direction then splices the bytes itself.
+  if (SplicePipe::get() != nullptr &&
+      self->direction_from(reinterpret_cast<uv_stream_t*>(handle)).can_splice()) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
   if (self->read_block_ == nullptr) self->read_block_ = Block::take();
   *buf = uv_buf_init(self->read_block_->data, Block::kSize);
 }
@@ -237,6 +245,10 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*b
   }
   // Nothing was read: keep the block for the next read.
   if (nread == 0) return;
+  if (nread == UV_ENOBUFS) {
+    dir.splice_available();
+    return;
+  }
   if (nread == UV_EOF) {
     if (!self->first_end_) self->first_end_ = dir.direction();
     dir.on_end_of_stream();

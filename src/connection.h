@@ -59,6 +59,7 @@ class Connection {
   bool closing() const { return closing_; }
 
   // From the directions.
+  void on_read_error(Direction dir, int status) { on_peer_error(dir, status); }
   void on_write_error(Direction dir, int status);
   void on_end_delivered(Direction dir);
 

@@ -1,6 +1,12 @@
 #include "relay_direction.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "connection.h"
+#include "splice_pipe.h"
 
 namespace jinx {
 
@@ -144,6 +150,68 @@ void RelayDirection::on_shutdown(uv_shutdown_t* req, int status) {
   }
   self->end_delivered_ = true;
   self->conn_.on_end_delivered(self->dir_);
+}
+
+void RelayDirection::splice_available() {
+  SplicePipe* pipe = SplicePipe::get();
+  uv_os_fd_t source = -1;
+  uv_os_fd_t sink = -1;
+  uv_fileno(reinterpret_cast<uv_handle_t*>(source_), &source);
+  uv_fileno(reinterpret_cast<uv_handle_t*>(sink_), &sink);
+  // At most 4 pipe loads per wake-up, so one busy connection does not starve
+  // the others; the socket stays readable and the loop comes back.
+  for (int round = 0; round < 4; ++round) {
+    ssize_t in = splice(source, nullptr, pipe->write_end(), nullptr, pipe->capacity(),
+                        SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (in == 0) {
+      on_end_of_stream();
+      return;
+    }
+    if (in < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      conn_.on_read_error(dir_, -errno);
+      return;
+    }
+    auto left = static_cast<size_t>(in);
+    while (left > 0) {
+      ssize_t out = splice(pipe->read_end(), nullptr, sink, nullptr, left,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (out > 0) {
+        left -= static_cast<size_t>(out);
+        bytes_delivered_ += static_cast<size_t>(out);
+        continue;
+      }
+      if (out < 0 && errno == EINTR) continue;
+      if (out < 0 && errno != EAGAIN) {
+        int err = -errno;
+        drain_pipe(left, /*keep=*/false);
+        conn_.on_write_error(dir_, err);
+        return;
+      }
+      // The sink is full: the rest waits in chunks, and the ordinary write
+      // path (with its back-pressure) carries on until it has drained.
+      drain_pipe(left, /*keep=*/true);
+      return;
+    }
+  }
+}
+
+void RelayDirection::drain_pipe(size_t bytes, bool keep) {
+  SplicePipe* pipe = SplicePipe::get();
+  while (bytes > 0) {
+    Block* b = Block::take();
+    ssize_t n = read(pipe->read_end(), b->data, bytes < Block::kSize ? bytes : Block::kSize);
+    if (n <= 0) {
+      b->release();
+      return;  // cannot happen: the bytes are in the pipe
+    }
+    bytes -= static_cast<size_t>(n);
+    Chunk chunk(b, 0, static_cast<uint32_t>(n), now());
+    if (!keep) continue;
+    held_ += chunk.size();
+    if (held_ >= cap_) block(kBackpressure);
+    deliver(std::move(chunk));
+  }
 }
 
 void RelayDirection::delivered(size_t bytes) {

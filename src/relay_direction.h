@@ -17,6 +17,11 @@
 //
 // The end of stream travels as a chunk behind the data ahead of it; when it
 // leaves the last stage the sink is shut down (FIN) after pending writes.
+//
+// With no stage and nothing held, bytes skip all of the above: they go from
+// source to sink by splice(2) through a pipe, without a copy through user
+// memory (splice_pipe.h). Whatever the sink cannot take at once becomes
+// ordinary chunks on the write path, so flow control stays the same.
 #pragma once
 
 #include <uv.h>
@@ -62,6 +67,15 @@ class RelayDirection final : public PipelineOwner {
   // Stops all I/O of this direction (the connection is closing).
   void stop();
 
+  // Whether the next bytes may go by splice(2): nothing held in user space,
+  // no stage, the sink connected and idle.
+  bool can_splice() const {
+    return pipeline_.empty() && sink_ready_ && waiting_.empty() && writes_pending_ == 0 &&
+           !stopped_ && !shutting_down_ && !close_when_flushed_;
+  }
+  // The source is readable and can_splice() held: move what is there.
+  void splice_available();
+
   bool end_delivered() const { return end_delivered_; }
   uint64_t bytes_delivered() const { return bytes_delivered_; }
   uint64_t held() const { return held_; }
@@ -78,6 +92,8 @@ class RelayDirection final : public PipelineOwner {
   static void on_write(uv_write_t* req, int status);
   static void on_shutdown(uv_shutdown_t* req, int status);
   void write(Chunk&& chunk);
+  // Empties the splice pipe of `bytes`: into chunks for the sink, or away.
+  void drain_pipe(size_t bytes, bool keep);
   void shutdown_sink();
   void release(size_t bytes);
   void delivered(size_t bytes);
