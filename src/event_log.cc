@@ -1,5 +1,6 @@
 #include "event_log.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <ctime>
@@ -93,7 +94,10 @@ Event& Event::str(std::string_view k, std::string_view value) {
   key(k);
   if (log_.format() == EventFormat::json) {
     append_json_string(json_, value);
-  } else if (value.find(' ') != std::string_view::npos || value.empty()) {
+  } else if (value.empty() || std::any_of(value.begin(), value.end(), [](char c) {
+               return c == ' ' || c == '"' || static_cast<unsigned char>(c) < 0x20;
+             })) {
+    // Quoted and escaped, so one event stays one line.
     append_json_string(text_, value);
   } else {
     text_ += value;

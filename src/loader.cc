@@ -331,8 +331,12 @@ void Loader::check_schedule(const toml::table& t, const ToxicSpec& toxic, const 
               "toxic '" + toxic.name + "' starts at or after the scenario ends (" +
                   format_duration(*s.duration) + "); it never runs");
     } else if (sc.repeat && sc.every) {
-      Micros last_start = sc.start.lo + static_cast<Micros>(*sc.repeat - 1) * *sc.every;
-      if (*sc.repeat < 1000000 && last_start >= *s.duration) {
+      // Only when the product cannot overflow: a start past ~290,000 years is
+      // past any duration anyway, and the check below is just a courtesy.
+      bool small = *sc.repeat - 1 < static_cast<uint64_t>(INT64_MAX / 4 / *sc.every);
+      Micros last_start =
+          small ? sc.start.lo + static_cast<Micros>(*sc.repeat - 1) * *sc.every : INT64_MAX;
+      if (last_start >= *s.duration) {
         warning(pos_of(t.get("repeat")->source()),
                 "toxic '" + toxic.name + "': windows starting after the scenario ends (" +
                     format_duration(*s.duration) + ") are dropped");
@@ -537,8 +541,12 @@ Scenario Loader::load(const toml::table& root) {
     }
   };
   tables("proxy", [&](const toml::table& t) { load_proxy(t, s); });
-  if (s.proxies.empty() && root.get("proxy") == nullptr) {
+  // No proxy at all, or an empty `proxy = []` (a malformed one has its own error).
+  const toml::node* proxy_node = root.get("proxy");
+  if (proxy_node == nullptr) {
     error(SourcePos{1, 1}, "a scenario needs at least one [[proxy]]");
+  } else if (proxy_node->is_array() && proxy_node->as_array()->empty()) {
+    error(*proxy_node, "a scenario needs at least one [[proxy]]");
   }
   size_t order = 0;
   tables("toxic", [&](const toml::table& t) { load_toxic(t, s, order++); });

@@ -25,10 +25,12 @@ std::optional<Window> window_at(const ToxicSpec& toxic, uint64_t k, uint64_t see
   Rng rng = Rng::derive(seed, toxic_id(toxic.name), 0, RandomPurpose::schedule, k);
   Window w;
   w.index = k;
-  Micros offset = s.every ? static_cast<Micros>(k) * *s.every : 0;
-  if (s.every && *s.every > 0 && static_cast<Micros>(k) > INT64_MAX / 4 / *s.every) {
+  // Beyond ~290,000 years of windows there is nothing to schedule, and the
+  // product below must not overflow.
+  if (s.every && *s.every > 0 && k > static_cast<uint64_t>(INT64_MAX / 4 / *s.every)) {
     return std::nullopt;
   }
+  Micros offset = s.every ? static_cast<Micros>(k) * *s.every : 0;
   w.start = draw(s.start, rng) + offset;
   if (session_duration && w.start >= *session_duration) return std::nullopt;
   if (s.duration) w.end = w.start + draw(*s.duration, rng);

@@ -5,6 +5,7 @@
 // proxy's connections in this direction; each connection reserves one piece at
 // a time, so connections take turns.
 #include <algorithm>
+#include <cmath>
 #include <deque>
 
 #include "toxics/factory.h"
@@ -26,7 +27,8 @@ class BandwidthStage final : public Stage {
   Micros wakeup() const override {
     if (queue_.empty() || rate_ <= 0) return kNever;
     if (!reserved_) return 0;  // rate came back from 0: reserve at once
-    return static_cast<Micros>(slot_);
+    // Rounded up: a wake-up before the slot would find nothing due and spin.
+    return static_cast<Micros>(std::ceil(slot_));
   }
 
   void on_timer(StageIo& io) override { pump(io); }
