@@ -56,6 +56,8 @@ class Connection {
   void close(CloseReason reason, std::string error = {}, bool reset_client = false,
              bool reset_upstream = false);
   void close_by_toxic(size_t toxic, bool reset);
+  // Records that a toxic touched this connection (conn_close lists them).
+  void note_toxic(size_t toxic);
   bool closing() const { return closing_; }
 
   // From the directions.
@@ -78,7 +80,6 @@ class Connection {
   void on_peer_error(Direction source_dir, int status);
   void on_handle_closed();
   RelayDirection& direction_from(uv_stream_t* source);
-  void note_toxic(size_t toxic);
 
   Proxy& proxy_;
   uint64_t id_;

@@ -102,13 +102,28 @@ void print_text(const Scenario& s, const std::vector<Row>& rows, uint64_t seed, 
   int cols = std::max(10, width - static_cast<int>(label) - 1);
   double per_col = static_cast<double>(horizon) / cols;
 
-  // Axis: tick labels every ~10 columns.
-  std::string axis(static_cast<size_t>(cols) + 12, ' ');
-  for (int c = 0; c < cols; c += 12) {
-    std::string tick = "|" + format_duration(static_cast<Micros>(c * per_col) / kMicrosPerSecond *
-                                             kMicrosPerSecond);
-    if (c + static_cast<int>(tick.size()) > cols + 1) break;
+  // Axis: ticks at round times (1s, 2s, 5s, 10s, 15s, 30s, 1m, ...), about
+  // every 12 columns, each labelled where it falls.
+  static const Micros steps[] = {100 * kMicrosPerMs, 250 * kMicrosPerMs, 500 * kMicrosPerMs,
+                                 kMicrosPerSecond, 2 * kMicrosPerSecond, 5 * kMicrosPerSecond,
+                                 10 * kMicrosPerSecond, 15 * kMicrosPerSecond,
+                                 30 * kMicrosPerSecond, 60 * kMicrosPerSecond,
+                                 120 * kMicrosPerSecond, 300 * kMicrosPerSecond,
+                                 600 * kMicrosPerSecond, 900 * kMicrosPerSecond,
+                                 1800 * kMicrosPerSecond, 3600 * kMicrosPerSecond};
+  Micros step = steps[0];
+  for (Micros candidate : steps) {
+    step = candidate;
+    if (static_cast<double>(candidate) / per_col >= 12) break;
+  }
+  std::string axis(static_cast<size_t>(cols) + 16, ' ');
+  int free_from = 0;
+  for (Micros t = 0; t < horizon; t += step) {
+    int c = static_cast<int>(static_cast<double>(t) / per_col);
+    std::string tick = "|" + format_duration(t);
+    if (c < free_from || c + static_cast<int>(tick.size()) > cols + 1) continue;
     axis.replace(static_cast<size_t>(c), tick.size(), tick);
+    free_from = c + static_cast<int>(tick.size()) + 1;
   }
   while (!axis.empty() && axis.back() == ' ') axis.pop_back();
   std::printf("%*s %s\n", static_cast<int>(label), "", axis.c_str());

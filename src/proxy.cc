@@ -106,6 +106,7 @@ void Proxy::on_accept(uv_stream_t* server, int status) {
   connections_ = conn;
   ++open_count_;
   session_.connection_opened();
+  if (slow_open_delay_ > 0) conn->note_toxic(slow_open_toxic_);
   conn->start(slow_open_delay_);
 }
 
@@ -146,11 +147,15 @@ void Proxy::close_connections(int reason) {
 void Proxy::toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
                      const std::vector<double>& attrs, double toxicity) {
   if (spec.type->name == "down") {
-    if (down_windows_++ == 0) go_down();
+    if (down_windows_++ == 0) {
+      for (Connection* c = connections_; c != nullptr; c = c->next) c->note_toxic(index);
+      go_down();
+    }
     return;
   }
   if (spec.type->name == "slow_open") {
     slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
+    slow_open_toxic_ = index;
     return;
   }
   auto active = std::make_unique<ActiveToxic>();

@@ -77,6 +77,7 @@ class Proxy {
   int down_windows_ = 0;
   bool accept_paused_ = false;
   Micros slow_open_delay_ = 0;
+  size_t slow_open_toxic_ = 0;
   uv_timer_t* rebind_timer_ = nullptr;
 };
 
