@@ -115,6 +115,7 @@ void RelayDirection::write(Chunk&& chunk) {
     return;
   }
   ++writes_pending_;
+  if (pipeline_.empty()) block(kSinkBusy);
 }
 
 void RelayDirection::on_write(uv_write_t* uv_req, int status) {
@@ -130,6 +131,7 @@ void RelayDirection::on_write(uv_write_t* uv_req, int status) {
     return;
   }
   self->delivered(size);
+  if (self->writes_pending_ == 0 && (self->blocked_ & kSinkBusy) != 0) self->unblock(kSinkBusy);
   self->check_flushed();
 }
 

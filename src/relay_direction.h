@@ -11,9 +11,13 @@
 // drains to half the cap, reading resumes. The two marks are apart so a busy
 // direction does not flap between reading and not reading on every chunk.
 //
-// Reading is switched off by counted reasons (back-pressure, not yet
-// connected, end of stream), so one reason going away never re-enables
-// reading that another reason still blocks.
+// Reading is switched off by reasons kept as bits (back-pressure, not yet
+// connected, end of stream, sink busy), so one reason going away never
+// re-enables reading that another reason still blocks.
+//
+// With no stage in the way, a direction holds at most one read's worth: while
+// a write waits for a slow sink, the source is not read (kSinkBusy), as a
+// plain relay would. The buffer cap is for toxics, which hold data on purpose.
 //
 // The end of stream travels as a chunk behind the data ahead of it; when it
 // leaves the last stage the sink is shut down (FIN) after pending writes.
@@ -39,7 +43,12 @@ class Connection;
 
 class RelayDirection final : public PipelineOwner {
  public:
-  enum Reason : unsigned { kBackpressure = 1, kNotConnected = 2, kEnded = 4 };
+  enum Reason : unsigned {
+    kBackpressure = 1,  // held bytes reached the buffer cap
+    kNotConnected = 2,  // the source socket is not connected yet
+    kEnded = 4,         // the source ended, or a toxic ended this direction
+    kSinkBusy = 8,      // passthrough only: a write waits for the sink
+  };
 
   RelayDirection(Connection& conn, Direction dir, uint64_t cap);
   RelayDirection(const RelayDirection&) = delete;
