@@ -54,13 +54,15 @@ Micros Connection::now() const { return proxy_.session().now(); }
 
 void Connection::start(Micros dial_delay) {
   uv_tcp_nodelay(&client_, 1);
-  sockaddr_storage peer{};
-  int len = sizeof peer;
-  uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len);
-  Event(proxy_.session().events(), "conn_open")
-      .str("proxy", proxy_.spec().name)
-      .num("conn", id_)
-      .str("client", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)));
+  if (proxy_.session().events().wants("conn_open")) {
+    sockaddr_storage peer{};
+    int len = sizeof peer;
+    uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len);
+    Event(proxy_.session().events(), "conn_open")
+        .str("proxy", proxy_.spec().name)
+        .num("conn", id_)
+        .str("client", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)));
+  }
   for (const auto& toxic : proxy_.active()) apply(*toxic);
   // Client bytes are read (and held, within the buffer cap) while dialling.
   up_.unblock(RelayDirection::kNotConnected);
@@ -136,13 +138,9 @@ void Connection::dial() {
       },
       static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs), 0);
   // A literal address needs no resolver round trip (the common case, and the
-  // one that decides connections per second).
-  sockaddr_storage addr{};
-  if (uv_ip4_addr(spec.upstream_host.c_str(), spec.upstream_port,
-                  reinterpret_cast<sockaddr_in*>(&addr)) == 0 ||
-      uv_ip6_addr(spec.upstream_host.c_str(), spec.upstream_port,
-                  reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
-    connect_to(reinterpret_cast<sockaddr*>(&addr));
+  // one that decides connections per second); the proxy parsed it once.
+  if (const sockaddr* literal = proxy_.literal_upstream()) {
+    connect_to(literal);
     return;
   }
   addrinfo hints{};
@@ -204,14 +202,16 @@ void Connection::on_connected(int status) {
   uv_timer_stop(&dial_timer_);
   connected_ = true;
   uv_tcp_nodelay(&upstream_, 1);
-  sockaddr_storage peer{};
-  int len = sizeof peer;
-  uv_tcp_getpeername(&upstream_, reinterpret_cast<sockaddr*>(&peer), &len);
-  Event(proxy_.session().events(), "conn_upstream")
-      .str("proxy", proxy_.spec().name)
-      .num("conn", id_)
-      .str("upstream", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)))
-      .num("connect_ms", static_cast<double>(uv_hrtime() - dial_started_) / 1e6, 3);
+  if (proxy_.session().events().wants("conn_upstream")) {
+    sockaddr_storage peer{};
+    int len = sizeof peer;
+    uv_tcp_getpeername(&upstream_, reinterpret_cast<sockaddr*>(&peer), &len);
+    Event(proxy_.session().events(), "conn_upstream")
+        .str("proxy", proxy_.spec().name)
+        .num("conn", id_)
+        .str("upstream", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)))
+        .num("connect_ms", static_cast<double>(uv_hrtime() - dial_started_) / 1e6, 3);
+  }
   up_.sink_connected();
   if (closing_) return;
   down_.sink_connected();  // the client was connected all along
@@ -296,7 +296,7 @@ void Connection::close(CloseReason reason, std::string error, bool reset_client,
   up_.stop();
   down_.stop();
   Session& session = proxy_.session();
-  {
+  if (session.events().wants("conn_close")) {
     std::vector<std::string> names;
     names.reserve(toxics_.size());
     for (auto t : toxics_) names.push_back(session.scenario().toxics[t].name);

@@ -9,6 +9,15 @@ namespace jinx {
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
+  // Runs of plain characters are appended whole; only escapes go one by one.
+  size_t plain = 0;
+  while (plain < s.size()) {
+    auto c = static_cast<unsigned char>(s[plain]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    ++plain;
+  }
+  out.append(s.data(), plain);
+  s.remove_prefix(plain);
   for (unsigned char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;
@@ -32,35 +41,63 @@ void append_json_string(std::string& out, std::string_view s) {
 std::string rfc3339_now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  gmtime_r(&ts.tv_sec, &utc);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                ts.tv_nsec / 1000000);
-  return buf;
+  // Busy sessions print thousands of events a second: the date and time are
+  // formatted once per second, the milliseconds every time.
+  static time_t cached_second = -1;
+  static char cached[64];
+  if (ts.tv_sec != cached_second) {
+    tm utc{};
+    gmtime_r(&ts.tv_sec, &utc);
+    std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    cached_second = ts.tv_sec;
+  }
+  long ms = ts.tv_nsec / 1000000;
+  std::string out(cached);
+  out += static_cast<char>('0' + ms / 100);
+  out += static_cast<char>('0' + ms / 10 % 10);
+  out += static_cast<char>('0' + ms % 10);
+  out += 'Z';
+  return out;
 }
 
+namespace {
+
+// Seconds with three decimals ("-1.000", "12.345"), without printf.
+void append_seconds(std::string& out, Micros us) {
+  if (us < 0) {
+    out += '-';
+    us = -us;
+  }
+  long long ms = (us + 500) / kMicrosPerMs;
+  out += std::to_string(ms / 1000);
+  out += '.';
+  out += static_cast<char>('0' + ms % 1000 / 100);
+  out += static_cast<char>('0' + ms % 100 / 10);
+  out += static_cast<char>('0' + ms % 10);
+}
+
+}  // namespace
+
 Event::Event(EventLog& log, std::string_view name) : log_(log) {
-  char t[32];
-  std::snprintf(t, sizeof t, "%.3f", log.t());
+  // An event nobody wants (--quiet) costs nothing: every field call below
+  // sees both buffers empty and returns.
+  if (!log.wants(name)) return;
+  std::string t;
+  append_seconds(t, log.elapsed());
   if (log.format() == EventFormat::json) {
     json_.reserve(256);
-    json_ += "{\"ts\":";
-    append_json_string(json_, rfc3339_now());
-    json_ += ",\"t\":";
+    json_ += "{\"ts\":\"";
+    json_ += rfc3339_now();
+    json_ += "\",\"t\":";
     json_ += t;
     json_ += ",\"event\":";
     append_json_string(json_, name);
   } else {
     char head[64];
-    std::snprintf(head, sizeof head, "%9ss  %-14.*s", t, static_cast<int>(name.size()),
+    std::snprintf(head, sizeof head, "%9ss  %-14.*s", t.c_str(), static_cast<int>(name.size()),
                   name.data());
     text_ = head;
-  }
-  if (!log.wants(name)) {
-    json_.clear();
-    text_.clear();
   }
 }
 

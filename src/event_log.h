@@ -53,7 +53,8 @@ class EventLog {
   // The loop clock (us) and its reading at the timeline's t = 0.
   void set_clock(std::function<Micros()> clock) { clock_ = std::move(clock); }
   void set_time_zero(Micros t0) { t0_ = t0; }
-  double t() const { return static_cast<double>(clock_() - t0_) / 1e6; }
+  double t() const { return static_cast<double>(elapsed()) / 1e6; }
+  Micros elapsed() const { return clock_() - t0_; }
 
   // Hides conn_* events (--quiet).
   void set_quiet(bool quiet) { quiet_ = quiet; }

@@ -30,9 +30,16 @@ class Proxy::Listener {
   uv_tcp_t tcp_;
 };
 
-Proxy::Proxy(Session& session, const ProxySpec& spec, size_t index)
-    : session_(session), spec_(spec) {
-  (void)index;
+Proxy::Proxy(Session& session, const ProxySpec& spec) : session_(session), spec_(spec) {
+  sockaddr_storage addr{};
+  auto* bytes = reinterpret_cast<char*>(&addr);
+  if (uv_ip4_addr(spec.upstream_host.c_str(), spec.upstream_port,
+                  reinterpret_cast<sockaddr_in*>(&addr)) == 0) {
+    upstream_addr_.assign(bytes, bytes + sizeof(sockaddr_in));
+  } else if (uv_ip6_addr(spec.upstream_host.c_str(), spec.upstream_port,
+                         reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
+    upstream_addr_.assign(bytes, bytes + sizeof(sockaddr_in6));
+  }
 }
 
 Proxy::~Proxy() = default;

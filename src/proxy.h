@@ -29,7 +29,7 @@ struct ActiveToxic {
 
 class Proxy {
  public:
-  Proxy(Session& session, const ProxySpec& spec, size_t index);
+  Proxy(Session& session, const ProxySpec& spec);
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
   ~Proxy();
@@ -47,6 +47,12 @@ class Proxy {
 
   const ProxySpec& spec() const { return spec_; }
   const std::string& bound_address() const { return bound_; }
+  // The upstream as a socket address when it is an IP literal, else nullptr
+  // (a name, resolved for each new connection).
+  const sockaddr* literal_upstream() const {
+    return upstream_addr_.empty() ? nullptr
+                                  : reinterpret_cast<const sockaddr*>(upstream_addr_.data());
+  }
   Session& session() { return session_; }
   const std::vector<std::unique_ptr<ActiveToxic>>& active() const { return active_; }
   size_t open_connections() const { return open_count_; }
@@ -71,6 +77,7 @@ class Proxy {
   Listener* listener_ = nullptr;  // deletes itself in its close callback
   std::string bound_;             // "ip:port" actually bound, reused after `down`
   std::vector<char> bound_addr_;  // sockaddr_storage bytes of the bound address
+  std::vector<char> upstream_addr_;  // sockaddr bytes when the upstream is an IP literal
   Connection* connections_ = nullptr;
   size_t open_count_ = 0;
   std::vector<std::unique_ptr<ActiveToxic>> active_;

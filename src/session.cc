@@ -175,7 +175,7 @@ int Session::run() {
 
 bool Session::start_proxies() {
   for (size_t i = 0; i < scenario_.proxies.size(); ++i) {
-    proxies_.push_back(std::make_unique<Proxy>(*this, scenario_.proxies[i], i));
+    proxies_.push_back(std::make_unique<Proxy>(*this, scenario_.proxies[i]));
   }
   for (auto& proxy : proxies_) {
     std::string err;
