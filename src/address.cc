@@ -37,6 +37,13 @@ bool split_host_port(std::string_view text, std::string* host, uint16_t* port, s
     *err = "'" + std::string(text) + "' needs a host, e.g. \"127.0.0.1:8080\"";
     return false;
   }
+  // A host name, an IPv4 address, or (in brackets) an IPv6 one.
+  for (unsigned char c : h) {
+    if (std::isalnum(c) == 0 && c != '.' && c != '-' && c != '_' && c != ':' && c != '%') {
+      *err = "'" + std::string(text) + "': invalid character in host '" + std::string(h) + "'";
+      return false;
+    }
+  }
   unsigned value = 0;
   auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
   if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value > 65535) {

@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <cstring>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -19,6 +22,12 @@ namespace jinx {
 namespace {
 
 constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
+
+// Long user text is cut in messages: a 3 MB key is not echoed whole.
+std::string clip(std::string_view text) {
+  if (text.size() <= 64) return std::string(text);
+  return std::string(text.substr(0, 61)) + "...";
+}
 
 SourcePos pos_of(const toml::source_region& r) {
   return {static_cast<uint32_t>(r.begin.line), static_cast<uint32_t>(r.begin.column)};
@@ -64,14 +73,20 @@ class Loader {
   void check_schedule(const toml::table& t, const ToxicSpec& toxic, const Scenario& s);
 
   std::vector<Diagnostic>& diags_;
-  std::vector<std::pair<std::string, std::string>> default_name_counts_;
+  // Lookups that keep large files linear.
+  std::unordered_set<std::string> proxy_names_;
+  std::unordered_map<std::string, std::string> proxy_envs_;  // JINX_ name -> proxy
+  std::unordered_map<std::string, std::string> listens_;     // host:port -> proxy
+  std::unordered_map<std::string, size_t> proxy_index_;
+  std::unordered_set<std::string> toxic_names_;
+  std::unordered_map<std::string, int> next_default_;  // "<proxy>-<type>-" -> next n
 };
 
 void Loader::check_keys(const toml::table& table, const std::vector<std::string_view>& allowed,
                         std::string_view where) {
   for (const auto& [key, node] : table) {
     if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
-    std::string message = "unknown key '" + std::string(key.str()) + "' in " + std::string(where);
+    std::string message = "unknown key '" + clip(key.str()) + "' in " + std::string(where);
     auto hint = nearest(key.str(), allowed);
     if (!hint.empty()) message += "; did you mean '" + hint + "'?";
     error(pos_of(key.source()), message);
@@ -220,31 +235,30 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
   auto name = get_string(t, "name", "[[proxy]]");
   if (!name) {
     if (t.get("name") == nullptr) error(p.pos, "[[proxy]] needs a 'name'");
-  } else if (!valid_name(*name)) {
-    error(*t.get("name"), "proxy name '" + *name + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
   } else {
-    for (const auto& other : s.proxies) {
-      if (other.name == *name) {
-        error(*t.get("name"), "duplicate proxy name '" + *name + "'");
-      } else if (env_name_for_proxy(other.name) == env_name_for_proxy(*name)) {
-        error(*t.get("name"), "proxies '" + other.name + "' and '" + *name +
-                                  "' would share the variable " + env_name_for_proxy(*name));
-      }
-    }
+    // Kept even when invalid, so toxics that name it get no second error.
     p.name = *name;
+    std::string env = env_name_for_proxy(*name);
+    if (!valid_name(*name)) {
+      error(*t.get("name"), "proxy name '" + clip(*name) +
+                                "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
+    } else if (!proxy_names_.insert(*name).second) {
+      error(*t.get("name"), "duplicate proxy name '" + *name + "'");
+    } else if (auto [it, fresh] = proxy_envs_.emplace(env, *name); !fresh) {
+      error(*t.get("name"), "proxies '" + it->second + "' and '" + *name +
+                                "' would share the variable " + env);
+    }
   }
   auto listen = get_string(t, "listen", "[[proxy]]");
   if (!listen) {
     if (t.get("listen") == nullptr) error(p.pos, "[[proxy]] needs a 'listen' address");
   } else if (std::string err; !split_host_port(*listen, &p.listen_host, &p.listen_port, &err)) {
     error(*t.get("listen"), "listen: " + err);
-  } else {
-    for (const auto& other : s.proxies) {
-      if (p.listen_port != 0 && other.listen_port == p.listen_port &&
-          other.listen_host == p.listen_host) {
-        error(*t.get("listen"), "proxy '" + p.name + "' listens on " + *listen +
-                                    ", like proxy '" + other.name + "'");
-      }
+  } else if (p.listen_port != 0) {
+    auto [it, fresh] = listens_.emplace(join_host_port(p.listen_host, p.listen_port), p.name);
+    if (!fresh) {
+      error(*t.get("listen"), "proxy '" + p.name + "' listens on " + *listen +
+                                  ", like proxy '" + it->second + "'");
     }
   }
   auto upstream = get_string(t, "upstream", "[[proxy]]");
@@ -268,6 +282,7 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
       p.buffer = static_cast<uint64_t>(*b);
     }
   }
+  proxy_index_.emplace(p.name, s.proxies.size());
   s.proxies.push_back(std::move(p));
 }
 
@@ -302,7 +317,9 @@ void Loader::load_schedule(const toml::table& t, ToxicSpec& toxic) {
 
 void Loader::check_schedule(const toml::table& t, const ToxicSpec& toxic, const Scenario& s) {
   const Schedule& sc = toxic.schedule;
-  if (sc.every && !sc.duration) {
+  // Rules between keys apply only when each key is present: a key that is
+  // there but invalid already has its own error.
+  if (sc.every && t.get("duration") == nullptr) {
     error(*t.get("every"), "every needs a window 'duration': a window without one lasts until "
                            "the session ends, so the next could never start");
   } else if (sc.every && sc.duration) {
@@ -317,12 +334,21 @@ void Loader::check_schedule(const toml::table& t, const ToxicSpec& toxic, const 
             "every (" + format_duration(*sc.every) + ") must be at least " + what);
     }
   }
-  if (sc.repeat && *sc.repeat > 1 && !sc.every) {
+  if (sc.repeat && *sc.repeat > 1 && t.get("every") == nullptr) {
     error(*t.get("repeat"), "repeat needs 'every' to space the windows");
   }
-  if (toxic.has_ramp() && !sc.duration) {
-    error(pos_of(t.source()), "toxic '" + toxic.name +
-                                  "' ramps a value, which needs a window 'duration' to ramp across");
+  if (toxic.has_ramp() && t.get("duration") == nullptr) {
+    // Point at the first ramp.
+    SourcePos at = pos_of(t.source());
+    if (toxic.toxicity.ramp) at = pos_of(t.get("toxicity")->source());
+    for (size_t i = 0; i < toxic.attrs.size() && !toxic.toxicity.ramp; ++i) {
+      if (toxic.attrs[i].ramp) {
+        at = pos_of(t.get(toxic.type->attrs[i].name)->source());
+        break;
+      }
+    }
+    error(at, "toxic '" + toxic.name +
+                  "' ramps a value, which needs a window 'duration' to ramp across");
   }
   if (s.duration) {
     auto first = window_at(toxic, 0, 0, std::nullopt);
@@ -384,8 +410,8 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
     unknown_check.push_back("stream");
     unknown_check.push_back("toxicity");
     check_keys(t, unknown_check, where);
-  } else if (type_name) {
-    // Unknown type: still check the common keys, against every attribute name.
+  } else {
+    // Unknown or missing type: still check the keys, against every attribute name.
     for (const auto& type : toxic_types()) {
       for (const auto& a : type.attrs) allowed.push_back(a.name);
     }
@@ -396,17 +422,16 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
   if (!proxy_name) {
     if (t.get("proxy") == nullptr) error(toxic.pos, "[[toxic]] needs a 'proxy'");
   } else {
-    auto it = std::find_if(s.proxies.begin(), s.proxies.end(),
-                           [&](const ProxySpec& p) { return p.name == *proxy_name; });
-    if (it == s.proxies.end()) {
+    auto it = proxy_index_.find(*proxy_name);
+    if (it == proxy_index_.end()) {
       std::vector<std::string_view> names;
       for (const auto& p : s.proxies) names.push_back(p.name);
-      std::string message = "no proxy named '" + *proxy_name + "'";
+      std::string message = "no proxy named '" + clip(*proxy_name) + "'";
       auto hint = nearest(*proxy_name, names);
       if (!hint.empty()) message += "; did you mean '" + hint + "'?";
       error(*t.get("proxy"), message);
     } else {
-      toxic.proxy = static_cast<size_t>(it - s.proxies.begin());
+      toxic.proxy = it->second;
     }
   }
 
@@ -459,9 +484,11 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
       std::vector<double> low;
       for (const auto& p : toxic.attrs) low.push_back(std::min(p.from, p.to));
       for (const auto* v : {&values, &low}) {
-        auto problem = toxic.type->check(*v);
+        size_t culprit = 0;
+        auto problem = toxic.type->check(*v, &culprit);
         if (!problem.empty()) {
-          error(toxic.pos, problem);
+          const toml::node* at = t.get(toxic.type->attrs[culprit].name);
+          error(at != nullptr ? pos_of(at->source()) : toxic.pos, problem);
           break;
         }
       }
@@ -473,24 +500,20 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
   auto name = get_string(t, "name", "[[toxic]]");
   if (name) {
     if (!valid_name(*name)) {
-      error(*t.get("name"), "toxic name '" + *name + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
+      error(*t.get("name"), "toxic name '" + clip(*name) +
+                                "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
     }
     toxic.name = *name;
   } else if (toxic.type != nullptr && proxy_name) {
+    // "<proxy>-<type>-<n>", the lowest n not taken by an earlier toxic.
     std::string base = *proxy_name + "-" + std::string(toxic.type->name) + "-";
-    int n = 1;
-    auto taken = [&](const std::string& candidate) {
-      return std::any_of(s.toxics.begin(), s.toxics.end(),
-                         [&](const ToxicSpec& o) { return o.name == candidate; });
-    };
-    while (taken(base + std::to_string(n))) ++n;
+    int& n = next_default_.try_emplace(base, 1).first->second;
+    while (toxic_names_.count(base + std::to_string(n)) != 0) ++n;
     toxic.name = base + std::to_string(n);
   }
-  for (const auto& other : s.toxics) {
-    if (!toxic.name.empty() && other.name == toxic.name) {
-      error(t.get("name") ? pos_of(t.get("name")->source()) : toxic.pos,
-            "duplicate toxic name '" + toxic.name + "'");
-    }
+  if (!toxic.name.empty() && !toxic_names_.insert(toxic.name).second) {
+    error(t.get("name") ? pos_of(t.get("name")->source()) : toxic.pos,
+          "duplicate toxic name '" + toxic.name + "'");
   }
   check_schedule(t, toxic, s);
   s.toxics.push_back(std::move(toxic));
@@ -553,20 +576,112 @@ Scenario Loader::load(const toml::table& root) {
   return s;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      size_t cost = std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = above;
+// Position (1-based) of byte `offset` in text.
+SourcePos position_at(std::string_view text, size_t offset) {
+  SourcePos pos{1, 1};
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++pos.line;
+      pos.column = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++pos.column;  // columns count characters, not bytes
     }
   }
-  return row[b.size()];
+  return pos;
+}
+
+// Offset of the first byte that is not valid UTF-8, or npos.
+size_t first_invalid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || (length == 2 && c < 0xC2) || i + length > text.size()) return i;
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+size_t offset_of(std::string_view text, SourcePos pos) {
+  size_t offset = 0;
+  for (uint32_t line = 1; line < pos.line && offset < text.size(); ++offset) {
+    if (text[offset] == '\n') ++line;
+  }
+  for (uint32_t col = 1; col < pos.column && offset < text.size(); ++offset) {
+    if ((static_cast<unsigned char>(text[offset]) & 0xC0) != 0x80) ++col;
+  }
+  return offset;
+}
+
+// toml++'s parse errors in jinx's voice: lower case, no internal macro names,
+// UTF-8 errors at the offending byte, unterminated strings at their quote.
+Diagnostic tidy_parse_error(std::string_view text, SourcePos pos, std::string message) {
+  if (auto paren = message.find(" (TOML_"); paren != std::string::npos) message.resize(paren);
+  // "Error while parsing key-value pair: expected '='" -> "expected '=' (in a
+  // key-value pair)": the problem first, its context after.
+  const std::string prefix = "Error while parsing ";
+  std::string context;
+  if (message.rfind(prefix, 0) == 0) {
+    auto colon = message.find(": ", prefix.size());
+    if (colon != std::string::npos) {
+      context = message.substr(prefix.size(), colon - prefix.size());
+      message = message.substr(colon + 2);
+    }
+  }
+  if (message.find("invalid utf-8") != std::string::npos) {
+    size_t bad = first_invalid_utf8(text);
+    if (bad != std::string_view::npos) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(text[bad]));
+      return {position_at(text, bad), false, std::string("invalid UTF-8 (byte ") + hex + ")"};
+    }
+  }
+  size_t at = offset_of(text, pos);
+  if (context == "string" && (at >= text.size() || text[at] == '\n' || text[at] == '\r')) {
+    // The line ended inside a string: point at its opening quote.
+    size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
+    line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+    size_t quote = text.find_first_of("\"'", line_start);
+    if (quote != std::string_view::npos && quote < at) {
+      // The last quote that opens a string on this line.
+      size_t last = quote;
+      for (size_t q = quote; q != std::string_view::npos && q < at;
+           q = text.find_first_of("\"'", q + 1)) {
+        last = q;
+      }
+      return {position_at(text, last), false,
+              "unterminated string: the line ends before its closing quote"};
+    }
+  }
+  if (!message.empty()) message[0] = static_cast<char>(std::tolower(message[0]));
+  if (!context.empty()) {
+    bool vowel = std::string_view("aeiou").find(context[0]) != std::string_view::npos;
+    message += std::string(" (in ") + (vowel ? "an " : "a ") + context + ")";
+  }
+  return {pos, false, message};
+}
+
+// Edits between two words, where a swap of neighbours counts as one edit
+// ('tpye' -> 'type'), case-insensitive.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  if (a.size() > 256 || b.size() > 256) return SIZE_MAX;  // no typo is that long
+  auto same = [](char x, char y) { return std::tolower(x) == std::tolower(y); };
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = same(a[i - 1], b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
 }
 
 }  // namespace
@@ -600,7 +715,7 @@ LoadResult load_scenario_text(std::string_view text, const std::string& file) {
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     result.diagnostics.push_back(
-        {pos_of(e.source()), false, std::string(e.description())});
+        tidy_parse_error(text, pos_of(e.source()), std::string(e.description())));
     return result;
   }
   Scenario s = Loader(result.diagnostics).load(root);
@@ -623,6 +738,12 @@ LoadResult load_scenario_file(const std::string& path) {
     buffer << std::cin.rdbuf();
     text = buffer.str();
   } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      LoadResult r;
+      r.diagnostics.push_back({{0, 0}, false, "cannot read: it is a directory"});
+      return r;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       LoadResult r;

@@ -161,7 +161,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    bool any_subcommand = run->parsed() || check->parsed() || plan->parsed() ||
+                          toxics->parsed() || help->parsed();
+    if (!any_subcommand && !args.empty() && !args[0].empty() && args[0][0] != '-') {
+      std::fprintf(stderr, "jinx: error: unknown subcommand '%s'; see 'jinx --help'\n",
+                   args[0].c_str());
+    } else {
+      std::fprintf(stderr, "jinx: error: %s\nRun 'jinx --help' for more information.\n",
+                   e.what());
+    }
     return kUsageError;
   }
   if (!command.empty() && !run->parsed()) {
@@ -171,10 +179,18 @@ int main(int argc, char** argv) {
 
   try {
     if (run->parsed()) {
+      if (run->count("--seed") > 0 && seed.empty()) {
+        std::fprintf(stderr, "jinx: error: --seed: an empty value is not a seed\n");
+        return kUsageError;
+      }
       return run_command(file, format, seed, duration, start_at, quiet, no_progress, command);
     }
     if (check->parsed()) return jinx::check_command(check_files);
     if (plan->parsed()) {
+      if (plan->count("--seed") > 0 && plan_seed.empty()) {
+        std::fprintf(stderr, "jinx: error: --seed: an empty value is not a seed\n");
+        return kUsageError;
+      }
       if (!plan_seed.empty()) {
         char* end = nullptr;
         unsigned long long v = std::strtoull(plan_seed.c_str(), &end, 10);
@@ -192,12 +208,14 @@ int main(int argc, char** argv) {
     if (toxics->parsed()) return jinx::toxics_command(format_of(toxics_format));
     if (help->parsed()) {
       if (help_topic.empty()) {
-        std::printf("%s", app.help().c_str());
+        // Not app.help(): it would describe the `help` subcommand just parsed.
+        std::printf("%s",
+                    app.get_formatter()->make_help(&app, "jinx", CLI::AppFormatMode::Normal).c_str());
         return 0;
       }
       for (auto* sub : {run, check, plan, toxics}) {
         if (sub->get_name() == help_topic) {
-          std::printf("%s", sub->help().c_str());
+          std::printf("%s", sub->help("jinx").c_str());
           return 0;
         }
       }

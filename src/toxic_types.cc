@@ -6,10 +6,16 @@
 namespace jinx {
 namespace {
 
-std::string check_slicer(const std::vector<double>& v) {
+std::string check_slicer(const std::vector<double>& v, size_t* culprit) {
   // attrs: average_size, size_variation, delay
-  if (v[0] < 1) return "slicer 'average_size' must be at least 1 byte";
-  if (v[1] >= v[0]) return "slicer 'size_variation' must be smaller than 'average_size'";
+  if (v[0] < 1) {
+    *culprit = 0;
+    return "slicer 'average_size' must be at least 1 byte";
+  }
+  if (v[1] >= v[0]) {
+    *culprit = 1;
+    return "slicer 'size_variation' must be smaller than 'average_size'";
+  }
   return {};
 }
 

@@ -29,8 +29,9 @@ struct ToxicType {
   ToxicScope scope;
   std::string_view description;
   std::vector<AttrSpec> attrs;
-  // Checks between attributes (slicer's variation < average); empty when fine.
-  std::string (*check)(const std::vector<double>& values) = nullptr;
+  // Checks between attributes (slicer's variation < average): empty when
+  // fine, else the message and, in *culprit, the attribute to point at.
+  std::string (*check)(const std::vector<double>& values, size_t* culprit) = nullptr;
 
   const AttrSpec* find_attr(std::string_view attr) const;
   int attr_index(std::string_view attr) const;

@@ -88,8 +88,11 @@ std::optional<Micros> parse_duration(std::string_view text, std::string* err) {
     else if (unit == "s") scale = 1e6;
     else if (unit == "m") scale = 60e6;
     else if (unit == "h") scale = 3600e6;
-    else if (unit.empty()) {
+    else if (unit.empty() && rest.empty()) {
       *err = "duration needs a unit, e.g. \"250ms\"";
+      return std::nullopt;
+    } else if (unit.empty()) {
+      *err = "invalid duration '" + std::string(text) + "'; expected e.g. \"250ms\", \"1m30s\"";
       return std::nullopt;
     } else {
       *err = "unknown duration unit '" + std::string(unit) + "' in '" + std::string(text) +

@@ -59,8 +59,10 @@ TEST_CASE("the toxic type table: lookups, units and printed values") {
   CHECK(slicer->attr_index("latency") == -1);
   CHECK(slicer->find_attr("nope") == nullptr);
   REQUIRE(static_cast<bool>(slicer->check));
-  CHECK(slicer->check({100, 99, 0}).empty());
-  CHECK_FALSE(slicer->check({100, 100, 0}).empty());
+  size_t culprit = 99;
+  CHECK(slicer->check({100, 99, 0}, &culprit).empty());
+  CHECK_FALSE(slicer->check({100, 100, 0}, &culprit).empty());
+  CHECK(culprit == 1);  // the error points at size_variation
   CHECK(find_toxic_type("down")->scope == ToxicScope::proxy);
   CHECK(find_toxic_type("slow_open")->scope == ToxicScope::proxy);
   CHECK(find_toxic_type("Latency") == nullptr);
