@@ -398,7 +398,7 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
       std::erase(allowed, "stream");
       std::erase(allowed, "toxicity");
     }
-    std::string where = "[[toxic]] of type '" + std::string(toxic.type->name) + "'";
+    std::string where = "[[toxic]]";  // SPEC 9's wording
     for (std::string_view k : {"stream", "toxicity"}) {
       if (toxic.type->scope == ToxicScope::proxy && t.get(k) != nullptr) {
         error(pos_of(t.get(k)->source()),
