@@ -115,7 +115,10 @@ void RelayDirection::write(Chunk&& chunk) {
     return;
   }
   ++writes_pending_;
-  if (pipeline_.empty()) block(kSinkBusy);
+  writing_ += req->chunk.size();
+  // Nothing held but what is being written: no toxic is holding data on
+  // purpose, so wait for the sink rather than read ahead.
+  if (held_ == writing_) block(kSinkBusy);
 }
 
 void RelayDirection::on_write(uv_write_t* uv_req, int status) {
@@ -124,6 +127,7 @@ void RelayDirection::on_write(uv_write_t* uv_req, int status) {
   size_t size = req->chunk.size();
   delete req;
   --self->writes_pending_;
+  self->writing_ -= size;
   if (status == UV_ECANCELED) return;  // closing; held bytes no longer matter
   if (status < 0) {
     self->release(size);

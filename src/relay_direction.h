@@ -15,9 +15,9 @@
 // connected, end of stream, sink busy), so one reason going away never
 // re-enables reading that another reason still blocks.
 //
-// With no stage in the way, a direction holds at most one read's worth: while
-// a write waits for a slow sink, the source is not read (kSinkBusy), as a
-// plain relay would. The buffer cap is for toxics, which hold data on purpose.
+// When no stage holds anything, a direction holds at most one read's worth:
+// while a write waits for a slow sink, the source is not read (kSinkBusy), as
+// a plain relay would. The buffer cap is for toxics, which hold data on purpose.
 //
 // The end of stream travels as a chunk behind the data ahead of it; when it
 // leaves the last stage the sink is shut down (FIN) after pending writes.
@@ -47,7 +47,7 @@ class RelayDirection final : public PipelineOwner {
     kBackpressure = 1,  // held bytes reached the buffer cap
     kNotConnected = 2,  // the source socket is not connected yet
     kEnded = 4,         // the source ended, or a toxic ended this direction
-    kSinkBusy = 8,      // passthrough only: a write waits for the sink
+    kSinkBusy = 8,      // a write waits for the sink and nothing else is held
   };
 
   RelayDirection(Connection& conn, Direction dir, uint64_t cap);
@@ -122,6 +122,7 @@ class RelayDirection final : public PipelineOwner {
   uint64_t bytes_delivered_ = 0;
   unsigned blocked_ = kNotConnected;
   unsigned writes_pending_ = 0;
+  uint64_t writing_ = 0;  // bytes in libuv's write queue
   bool reading_ = false;
   bool sink_ready_ = false;
   bool stopped_ = false;
