@@ -193,8 +193,9 @@ int main(int argc, char** argv) {
       }
       if (!plan_seed.empty()) {
         char* end = nullptr;
+        errno = 0;
         unsigned long long v = std::strtoull(plan_seed.c_str(), &end, 10);
-        if (*end != '\0' || plan_seed[0] == '-') {
+        if (*end != '\0' || errno != 0 || plan_seed[0] == '-') {
           std::fprintf(stderr, "jinx: error: --seed: '%s' is not an unsigned 64-bit integer\n",
                        plan_seed.c_str());
           return kUsageError;

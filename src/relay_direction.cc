@@ -136,7 +136,6 @@ void RelayDirection::on_write(uv_write_t* uv_req, int status) {
   }
   self->delivered(size);
   if (self->writes_pending_ == 0 && (self->blocked_ & kSinkBusy) != 0) self->unblock(kSinkBusy);
-  self->check_flushed();
 }
 
 void RelayDirection::shutdown_sink() {
@@ -228,6 +227,7 @@ void RelayDirection::delivered(size_t bytes) {
 void RelayDirection::release(size_t bytes) {
   held_ -= bytes < held_ ? bytes : held_;
   if ((blocked_ & kBackpressure) != 0 && held_ <= cap_ / 2) unblock(kBackpressure);
+  if (close_when_flushed_) check_flushed();
 }
 
 void RelayDirection::arm_timer() {
@@ -267,7 +267,9 @@ void RelayDirection::close_when_flushed(size_t toxic) {
 }
 
 void RelayDirection::check_flushed() {
-  if (close_when_flushed_ && writes_pending_ == 0 && waiting_.empty() && sink_ready_) {
+  // Everything that was let through has been written: nothing is held in
+  // later stages, in the wait for the sink, or in the write queue.
+  if (close_when_flushed_ && held_ == 0 && sink_ready_ && !stopped_) {
     close_when_flushed_ = false;
     conn_.close_by_toxic(close_toxic_, false);
   }

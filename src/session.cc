@@ -129,8 +129,12 @@ int Session::run() {
   // Before the loop waits: write buffered events, redraw the status line.
   uv_prepare_start(&flush_, [](uv_prepare_t* p) {
     auto* self = static_cast<Session*>(p->data);
+    bool events = self->events_.pending();
+    // Events may share the terminal: take the status line away while they
+    // are written, then draw it again below them.
+    if (events && self->status_) self->status_->clear();
     self->events_.flush();
-    if (self->status_) self->status_->maybe_draw();
+    if (self->status_) self->status_->maybe_draw();  // within 100 ms if not now
   });
   uv_signal_init(&loop_, &sigint_);
   uv_signal_init(&loop_, &sigterm_);

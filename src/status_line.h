@@ -30,7 +30,8 @@ class StatusLine {
   StatusLine(const StatusLine&) = delete;
   StatusLine& operator=(const StatusLine&) = delete;
 
-  // Redraws if 100 ms have passed since the last drawing.
+  // Redraws if 100 ms have passed since the last drawing: at most 10 times a
+  // second. A 100 ms timer calls it too, so a cleared line comes back soon.
   void maybe_draw();
   void clear();
   // Clears the line for good.
