@@ -148,4 +148,23 @@ TEST_CASE("limit_data: exactly `bytes` are delivered upstream") {
   CHECK(close["bytes_up"] == 5000);
 }
 
+TEST_CASE("limit_data: bytes held by a later latency toxic are delivered before the close") {
+  SourceServer up(100000, 34);
+  auto jinx = JinxProcess::run(
+      toxic_scenario(up.address(), "cap", "limit_data", "bytes = 5000") +
+      "[[toxic]]\nname = \"slow\"\nproxy = \"p\"\ntype = \"latency\"\nlatency = \"300ms\"\n");
+  INFO(jinx->describe());
+  std::string addr = jinx->listen_address("p");
+  jinx->wait_event(ev("toxic_on").with("toxic", "slow"));
+  Socket c = connect_or_throw(addr);
+  IoResult r = read_until_eof(c.fd(), 5000ms);
+  CHECK_MESSAGE((r.eof || r.error), r.str());
+  CHECK(r.bytes == 5000);
+  CHECK(r.data == stream_bytes(34, 5000));
+  json close = jinx->wait_event(ev("conn_close").with("conn", 1));
+  CHECK(close["reason"] == "toxic");
+  CHECK(close["toxic"] == "cap");
+  CHECK(close["bytes_down"] == 5000);
+}
+
 }  // TEST_SUITE
