@@ -296,8 +296,11 @@ void Loader::load_schedule(const toml::table& t, ToxicSpec& toxic) {
   }
   if (const toml::node* n = t.get("every")) {
     if (auto d = to_duration(*n, "every")) {
-      if (*d < kMicrosPerMs) error(*n, "every must be at least 1ms");
-      s.every = *d;
+      if (*d < kMicrosPerMs) {
+        error(*n, "every must be at least 1ms");
+      } else {
+        s.every = *d;
+      }
     }
   }
   if (const toml::node* n = t.get("repeat")) {

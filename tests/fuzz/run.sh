@@ -12,7 +12,7 @@ for target in fuzz_loader fuzz_units fuzz_schedule; do
   mkdir -p "$corpus"
   seeds=()
   case $target in
-    fuzz_loader) seeds=("$src"/scenarios/*.toml "$src"/tests/bad-scenarios/*.toml) ;;
+    fuzz_loader) seeds=("$src"/scenarios/*.toml "$src"/tests/bad-scenarios/*.toml "$src"/tests/fuzz/regressions/loader-*) ;;
     fuzz_units) seeds=("$src"/tests/fuzz/seeds/units/* "$src"/tests/fuzz/regressions/units-*) ;;
   esac
   for seed in "${seeds[@]}"; do
