@@ -20,6 +20,13 @@ class Pipeline::SlotIo final : public StageIo {
   size_t position_;
 };
 
+bool Pipeline::transparent() const {
+  for (const auto& slot : slots_) {
+    if (!slot.stage->transparent()) return false;
+  }
+  return true;
+}
+
 bool Pipeline::has(size_t toxic) const { return position_of(toxic) != slots_.size(); }
 
 size_t Pipeline::position_of(size_t toxic) const {

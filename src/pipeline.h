@@ -32,6 +32,8 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   bool empty() const { return slots_.empty(); }
+  // No stage would hold or change a chunk right now (see Stage::transparent).
+  bool transparent() const;
   bool has(size_t toxic) const;
 
   // Into the first stage, or straight to the owner when there is none.

@@ -77,9 +77,9 @@ class RelayDirection final : public PipelineOwner {
   void stop();
 
   // Whether the next bytes may go by splice(2): nothing held in user space,
-  // no stage, the sink connected and idle.
+  // no stage that would hold or change them, the sink connected and idle.
   bool can_splice() const {
-    return pipeline_.empty() && sink_ready_ && waiting_.empty() && writes_pending_ == 0 &&
+    return pipeline_.transparent() && sink_ready_ && waiting_.empty() && writes_pending_ == 0 &&
            !stopped_ && !shutting_down_ && !close_when_flushed_;
   }
   // The source is readable and can_splice() held: move what is there.

@@ -53,6 +53,9 @@ class Stage {
   virtual void flush(StageIo& /*io*/) {}
   // A ramp step: new attribute values, in base units, indexed like the type.
   virtual void update(const std::vector<double>& /*attrs*/) {}
+  // Whether the stage would pass any chunk on at once and untouched, holding
+  // nothing (a latency of 0): bytes may then bypass it, by splice(2).
+  virtual bool transparent() const { return false; }
 };
 
 }  // namespace jinx

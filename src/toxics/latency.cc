@@ -36,6 +36,7 @@ class LatencyStage final : public Stage {
   }
 
   Micros wakeup() const override { return queue_.front_release(); }
+  bool transparent() const override { return latency_ == 0 && jitter_ == 0 && queue_.empty(); }
   void on_timer(StageIo& io) override { queue_.emit_due(io); }
   void flush(StageIo& io) override { queue_.emit_all(io); }
 

@@ -248,3 +248,28 @@ TEST_CASE("chunks share blocks and return them to the pool") {
 
 }  // namespace
 }  // namespace jinx
+
+namespace jinx {
+
+TEST_CASE("a pipeline is transparent (bytes may be spliced past it) only while no stage would act") {
+  test::FakeOwner owner;
+  Pipeline p(owner);
+  CHECK(p.transparent());
+  p.add(0, test::make("latency", {0, 0}));
+  CHECK(p.transparent());  // a 0 ms latency passes every chunk at once
+  p.update(0, {5, 0});
+  CHECK_FALSE(p.transparent());
+  p.update(0, {0, 0});
+  p.add(1, test::make("corrupt", {0.5}));
+  CHECK_FALSE(p.transparent());  // corrupt changes bytes
+  p.remove(1);
+  CHECK(p.transparent());
+  // A latency still holding chunks is not transparent even at 0 ms.
+  p.update(0, {100, 0});
+  owner.clock = 0;
+  p.push(test::make_chunk("abc", 0));
+  p.update(0, {0, 0});
+  CHECK_FALSE(p.transparent());
+}
+
+}  // namespace jinx
