@@ -38,7 +38,9 @@ int check_command(const std::vector<std::string>& files) {
     auto plural = [](size_t n, const char* word) {
       return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
     };
-    std::printf("%s: ok: %s, %s, %s, %s\n", name.c_str(), (std::to_string(s.proxies.size()) + (s.proxies.size() == 1 ? " proxy" : " proxies")).c_str(),
+    std::printf("%s: ok: %s, %s, %s, %s\n", name.c_str(),
+                (std::to_string(s.proxies.size()) + (s.proxies.size() == 1 ? " proxy" : " proxies"))
+                    .c_str(),
                 plural(s.toxics.size(), "toxic").c_str(),
                 unlimited ? "unlimited windows"
                 : more    ? ("more than " + plural(windows, "window")).c_str()

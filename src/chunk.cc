@@ -47,7 +47,9 @@ void Block::trim_pool() {
   free_count = 0;
 }
 
-size_t Block::pooled() { return free_count; }
+size_t Block::pooled() {
+  return free_count;
+}
 
 Chunk Chunk::take_front(size_t n) {
   block_->retain();

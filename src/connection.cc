@@ -12,15 +12,24 @@ namespace jinx {
 
 const char* close_reason_name(CloseReason r) {
   switch (r) {
-    case CloseReason::client_closed: return "client_closed";
-    case CloseReason::upstream_closed: return "upstream_closed";
-    case CloseReason::client_reset: return "client_reset";
-    case CloseReason::upstream_reset: return "upstream_reset";
-    case CloseReason::upstream_unreachable: return "upstream_unreachable";
-    case CloseReason::toxic: return "toxic";
-    case CloseReason::proxy_down: return "proxy_down";
-    case CloseReason::shutdown: return "shutdown";
-    case CloseReason::error: return "error";
+    case CloseReason::client_closed:
+      return "client_closed";
+    case CloseReason::upstream_closed:
+      return "upstream_closed";
+    case CloseReason::client_reset:
+      return "client_reset";
+    case CloseReason::upstream_reset:
+      return "upstream_reset";
+    case CloseReason::upstream_unreachable:
+      return "upstream_unreachable";
+    case CloseReason::toxic:
+      return "toxic";
+    case CloseReason::proxy_down:
+      return "proxy_down";
+    case CloseReason::shutdown:
+      return "shutdown";
+    case CloseReason::error:
+      return "error";
   }
   return "error";
 }
@@ -50,7 +59,9 @@ Connection::~Connection() {
   if (read_block_ != nullptr) read_block_->release();
 }
 
-Micros Connection::now() const { return proxy_.session().now(); }
+Micros Connection::now() const {
+  return proxy_.session().now();
+}
 
 void Connection::start(Micros dial_delay) {
   uv_tcp_nodelay(&client_, 1);
@@ -159,10 +170,10 @@ void Connection::dial() {
           return;
         }
         if (status != 0 || res == nullptr) {
-          self->close(CloseReason::upstream_unreachable,
-                      "cannot resolve " + self->proxy_.spec().upstream_host + ": " +
-                          uv_strerror(status),
-                      true);
+          self->close(
+              CloseReason::upstream_unreachable,
+              "cannot resolve " + self->proxy_.spec().upstream_host + ": " + uv_strerror(status),
+              true);
         } else {
           self->connect_to(res->ai_addr);
         }
@@ -193,9 +204,9 @@ void Connection::on_connected(int status) {
   if (closing_ || status == UV_ECANCELED) return;
   if (status != 0) {
     close(CloseReason::upstream_unreachable,
-          "cannot connect to " + join_host_port(proxy_.spec().upstream_host,
-                                                proxy_.spec().upstream_port) +
-              ": " + uv_strerror(status),
+          "cannot connect to " +
+              join_host_port(proxy_.spec().upstream_host, proxy_.spec().upstream_port) + ": " +
+              uv_strerror(status),
           true);
     return;
   }
@@ -260,8 +271,8 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*b
 void Connection::on_peer_error(Direction source_dir, int status) {
   bool client_side = source_dir == Direction::upstream;
   if (status == UV_ECONNRESET || status == UV_EPIPE) {
-    close(client_side ? CloseReason::client_reset : CloseReason::upstream_reset, {},
-          !client_side, client_side);
+    close(client_side ? CloseReason::client_reset : CloseReason::upstream_reset, {}, !client_side,
+          client_side);
   } else {
     close(CloseReason::error,
           std::string(client_side ? "client: " : "upstream: ") + uv_strerror(status), !client_side,

@@ -88,14 +88,14 @@ class Connection {
   uv_timer_t dial_timer_;  // slow_open delay, then connect_timeout
   uv_connect_t connect_req_;
   uv_getaddrinfo_t resolve_req_;
-  RelayDirection up_;    // client -> upstream
-  RelayDirection down_;  // upstream -> client
+  RelayDirection up_;            // client -> upstream
+  RelayDirection down_;          // upstream -> client
   Block* read_block_ = nullptr;  // the block handed to the read in progress
-  uint64_t opened_at_ = 0;     // uv_hrtime(), ns: durations finer than the loop clock
+  uint64_t opened_at_ = 0;       // uv_hrtime(), ns: durations finer than the loop clock
   uint64_t dial_started_ = 0;
-  std::vector<uint16_t> toxics_;  // toxics that applied, in order of first use
+  std::vector<uint16_t> toxics_;        // toxics that applied, in order of first use
   std::optional<Direction> first_end_;  // which side sent its FIN first
-  size_t closed_by_ = 0;  // the toxic, when the reason is "toxic"
+  size_t closed_by_ = 0;                // the toxic, when the reason is "toxic"
   unsigned pending_closes_ = 0;
   bool resolving_ = false;
   bool connecting_ = false;

@@ -20,11 +20,21 @@ void append_json_string(std::string& out, std::string_view s) {
   s.remove_prefix(plain);
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -172,7 +182,8 @@ Event& Event::num(std::string_view k, double value, int decimals) {
 Event& Event::null(std::string_view k) {
   if (json_.empty() && text_.empty()) return *this;
   key(k);
-  (log_.format() == EventFormat::json ? json_ : text_) += log_.format() == EventFormat::json ? "null" : "-";
+  (log_.format() == EventFormat::json ? json_ : text_) +=
+      log_.format() == EventFormat::json ? "null" : "-";
   return *this;
 }
 

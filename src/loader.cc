@@ -1,19 +1,20 @@
 #include "loader.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <tuple>
-#include <unordered_map>
-#include <unordered_set>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "address.h"
 #include "schedule.h"
@@ -34,11 +35,11 @@ SourcePos pos_of(const toml::source_region& r) {
 }
 
 const std::vector<std::string_view> kTopKeys = {"name", "duration", "seed", "proxy", "toxic"};
-const std::vector<std::string_view> kProxyKeys = {"name", "listen", "upstream",
-                                                  "connect_timeout", "buffer"};
-const std::vector<std::string_view> kToxicKeys = {
-    "name", "proxy", "type", "stream", "toxicity", "ramp_step",
-    "start", "duration", "every", "repeat"};
+const std::vector<std::string_view> kProxyKeys = {"name", "listen", "upstream", "connect_timeout",
+                                                  "buffer"};
+const std::vector<std::string_view> kToxicKeys = {"name",     "proxy",     "type",  "stream",
+                                                  "toxicity", "ramp_step", "start", "duration",
+                                                  "every",    "repeat"};
 
 // Collects diagnostics while walking the document.
 class Loader {
@@ -144,8 +145,7 @@ std::optional<DurationRange> Loader::to_range(const toml::node& node, std::strin
   return DurationRange{*d, *d};
 }
 
-std::optional<double> Loader::to_number(const toml::node& node, Unit unit,
-                                        std::string_view what) {
+std::optional<double> Loader::to_number(const toml::node& node, Unit unit, std::string_view what) {
   std::string err;
   std::string name(what);
   switch (unit) {
@@ -204,7 +204,8 @@ std::optional<double> Loader::to_number(const toml::node& node, Unit unit,
       if (!p) error(node, name + ": " + err);
       return p;
     }
-    case Unit::choice: break;  // handled by the caller, which knows the choices
+    case Unit::choice:
+      break;  // handled by the caller, which knows the choices
   }
   return std::nullopt;
 }
@@ -240,13 +241,13 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
     p.name = *name;
     std::string env = env_name_for_proxy(*name);
     if (!valid_name(*name)) {
-      error(*t.get("name"), "proxy name '" + clip(*name) +
-                                "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
+      error(*t.get("name"),
+            "proxy name '" + clip(*name) + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
     } else if (!proxy_names_.insert(*name).second) {
       error(*t.get("name"), "duplicate proxy name '" + *name + "'");
     } else if (auto [it, fresh] = proxy_envs_.emplace(env, *name); !fresh) {
-      error(*t.get("name"), "proxies '" + it->second + "' and '" + *name +
-                                "' would share the variable " + env);
+      error(*t.get("name"),
+            "proxies '" + it->second + "' and '" + *name + "' would share the variable " + env);
     }
   }
   auto listen = get_string(t, "listen", "[[proxy]]");
@@ -257,8 +258,8 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
   } else if (p.listen_port != 0) {
     auto [it, fresh] = listens_.emplace(join_host_port(p.listen_host, p.listen_port), p.name);
     if (!fresh) {
-      error(*t.get("listen"), "proxy '" + p.name + "' listens on " + *listen +
-                                  ", like proxy '" + it->second + "'");
+      error(*t.get("listen"),
+            "proxy '" + p.name + "' listens on " + *listen + ", like proxy '" + it->second + "'");
     }
   }
   auto upstream = get_string(t, "upstream", "[[proxy]]");
@@ -323,18 +324,18 @@ void Loader::check_schedule(const toml::table& t, const ToxicSpec& toxic, const 
   // Rules between keys apply only when each key is present: a key that is
   // there but invalid already has its own error.
   if (sc.every && t.get("duration") == nullptr) {
-    error(*t.get("every"), "every needs a window 'duration': a window without one lasts until "
-                           "the session ends, so the next could never start");
+    error(*t.get("every"),
+          "every needs a window 'duration': a window without one lasts until "
+          "the session ends, so the next could never start");
   } else if (sc.every && sc.duration) {
     // Windows of one toxic never overlap, even with ranged starts and lengths.
     Micros longest = sc.duration->hi + (sc.start.hi - sc.start.lo);
     if (longest > *sc.every) {
-      std::string what = sc.start.hi > sc.start.lo
-                             ? "the longest window plus the spread of 'start' (" +
-                                   format_duration(longest) + ")"
-                             : "the window duration (" + format_duration(longest) + ")";
-      error(*t.get("every"),
-            "every (" + format_duration(*sc.every) + ") must be at least " + what);
+      std::string what =
+          sc.start.hi > sc.start.lo
+              ? "the longest window plus the spread of 'start' (" + format_duration(longest) + ")"
+              : "the window duration (" + format_duration(longest) + ")";
+      error(*t.get("every"), "every (" + format_duration(*sc.every) + ") must be at least " + what);
     }
   }
   if (sc.repeat && *sc.repeat > 1 && t.get("every") == nullptr) {
@@ -404,9 +405,9 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
     std::string where = "[[toxic]]";  // SPEC 9's wording
     for (std::string_view k : {"stream", "toxicity"}) {
       if (toxic.type->scope == ToxicScope::proxy && t.get(k) != nullptr) {
-        error(pos_of(t.get(k)->source()),
-              "toxic type '" + std::string(toxic.type->name) + "' takes no '" + std::string(k) +
-                  "': it acts on the whole proxy");
+        error(pos_of(t.get(k)->source()), "toxic type '" + std::string(toxic.type->name) +
+                                              "' takes no '" + std::string(k) +
+                                              "': it acts on the whole proxy");
       }
     }
     std::vector<std::string_view> unknown_check = allowed;
@@ -439,10 +440,14 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
   }
 
   if (auto stream = get_string(t, "stream", "[[toxic]]")) {
-    if (*stream == "downstream") toxic.stream = Stream::downstream;
-    else if (*stream == "upstream") toxic.stream = Stream::upstream;
-    else if (*stream == "both") toxic.stream = Stream::both;
-    else error(*t.get("stream"), "stream must be 'downstream', 'upstream' or 'both'");
+    if (*stream == "downstream")
+      toxic.stream = Stream::downstream;
+    else if (*stream == "upstream")
+      toxic.stream = Stream::upstream;
+    else if (*stream == "both")
+      toxic.stream = Stream::both;
+    else
+      error(*t.get("stream"), "stream must be 'downstream', 'upstream' or 'both'");
   }
   if (const toml::node* n = t.get("toxicity")) {
     if (auto p = to_param(*n, Unit::probability, "toxicity")) toxic.toxicity = *p;
@@ -503,8 +508,8 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
   auto name = get_string(t, "name", "[[toxic]]");
   if (name) {
     if (!valid_name(*name)) {
-      error(*t.get("name"), "toxic name '" + clip(*name) +
-                                "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
+      error(*t.get("name"),
+            "toxic name '" + clip(*name) + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
     }
     toxic.name = *name;
   } else if (toxic.type != nullptr && proxy_name) {
@@ -561,8 +566,8 @@ Scenario Loader::load(const toml::table& root) {
       if (const toml::table* t = item.as_table()) {
         each(*t);
       } else {
-        error(item, "each '" + std::string(key) + "' must be a table: write [[" +
-                        std::string(key) + "]]");
+        error(item, "each '" + std::string(key) + "' must be a table: write [[" + std::string(key) +
+                        "]]");
       }
     }
   };
@@ -598,7 +603,11 @@ size_t first_invalid_utf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
-    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t length = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
     if (length == 0 || (length == 2 && c < 0xC2) || i + length > text.size()) return i;
     for (size_t k = 1; k < length; ++k) {
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
@@ -707,10 +716,11 @@ std::string nearest(std::string_view word, const std::vector<std::string_view>& 
 LoadResult load_scenario_text(std::string_view text, const std::string& file) {
   LoadResult result;
   if (text.size() > kMaxFileBytes) {
-    result.diagnostics.push_back(
-        {{1, 1}, false, "file is too large (" + std::to_string(text.size()) +
-                            " bytes; a scenario is at most " +
-                            std::to_string(kMaxFileBytes) + ")"});
+    result.diagnostics.push_back({{1, 1},
+                                  false,
+                                  "file is too large (" + std::to_string(text.size()) +
+                                      " bytes; a scenario is at most " +
+                                      std::to_string(kMaxFileBytes) + ")"});
     return result;
   }
   toml::table root;

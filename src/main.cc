@@ -93,9 +93,10 @@ int main(int argc, char** argv) {
     }
   }
 
-  CLI::App app{"jinx: one-shot chaos sessions. A TCP relay that plays a scenario of faults\n"
-               "(latency, bandwidth, resets, outages...) between a program and its services.",
-               "jinx"};
+  CLI::App app{
+      "jinx: one-shot chaos sessions. A TCP relay that plays a scenario of faults\n"
+      "(latency, bandwidth, resets, outages...) between a program and its services.",
+      "jinx"};
   app.set_version_flag("--version", std::string("jinx ") + JINX_VERSION);
   app.footer(kFooter);
   app.require_subcommand(0, 1);
@@ -107,7 +108,8 @@ int main(int argc, char** argv) {
   std::string start_at;
   bool quiet = false;
   bool no_progress = false;
-  auto* run = app.add_subcommand("run", "Run a chaos session: jinx run [OPTIONS] SCENARIO [-- COMMAND [ARG...]]");
+  auto* run = app.add_subcommand(
+      "run", "Run a chaos session: jinx run [OPTIONS] SCENARIO [-- COMMAND [ARG...]]");
   run->add_option("SCENARIO", file, "Scenario file, or - for standard input")->required();
   run->add_option("--format", format, "Event format on stdout")
       ->check(CLI::IsMember({"json", "text"}))
@@ -126,8 +128,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> check_files;
   auto* check = app.add_subcommand("check", "Validate scenario files");
-  check->add_option("SCENARIO", check_files, "Scenario files, or - for standard input")
-      ->required();
+  check->add_option("SCENARIO", check_files, "Scenario files, or - for standard input")->required();
 
   jinx::PlanOptions plan_options;
   std::string plan_format = "text";
@@ -161,14 +162,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    bool any_subcommand = run->parsed() || check->parsed() || plan->parsed() ||
-                          toxics->parsed() || help->parsed();
+    bool any_subcommand =
+        run->parsed() || check->parsed() || plan->parsed() || toxics->parsed() || help->parsed();
     if (!any_subcommand && !args.empty() && !args[0].empty() && args[0][0] != '-') {
       std::fprintf(stderr, "jinx: error: unknown subcommand '%s'; see 'jinx --help'\n",
                    args[0].c_str());
     } else {
-      std::fprintf(stderr, "jinx: error: %s\nRun 'jinx --help' for more information.\n",
-                   e.what());
+      std::fprintf(stderr, "jinx: error: %s\nRun 'jinx --help' for more information.\n", e.what());
     }
     return kUsageError;
   }
@@ -210,8 +210,8 @@ int main(int argc, char** argv) {
     if (help->parsed()) {
       if (help_topic.empty()) {
         // Not app.help(): it would describe the `help` subcommand just parsed.
-        std::printf("%s",
-                    app.get_formatter()->make_help(&app, "jinx", CLI::AppFormatMode::Normal).c_str());
+        std::printf(
+            "%s", app.get_formatter()->make_help(&app, "jinx", CLI::AppFormatMode::Normal).c_str());
         return 0;
       }
       for (auto* sub : {run, check, plan, toxics}) {

@@ -27,7 +27,9 @@ bool Pipeline::transparent() const {
   return true;
 }
 
-bool Pipeline::has(size_t toxic) const { return position_of(toxic) != slots_.size(); }
+bool Pipeline::has(size_t toxic) const {
+  return position_of(toxic) != slots_.size();
+}
 
 size_t Pipeline::position_of(size_t toxic) const {
   for (size_t i = 0; i < slots_.size(); ++i) {
@@ -36,7 +38,9 @@ size_t Pipeline::position_of(size_t toxic) const {
   return slots_.size();
 }
 
-void Pipeline::push(Chunk&& chunk) { push_from(0, std::move(chunk)); }
+void Pipeline::push(Chunk&& chunk) {
+  push_from(0, std::move(chunk));
+}
 
 void Pipeline::push_from(size_t position, Chunk&& chunk) {
   if (position >= slots_.size()) {
@@ -48,8 +52,8 @@ void Pipeline::push_from(size_t position, Chunk&& chunk) {
 }
 
 void Pipeline::add(size_t toxic, std::unique_ptr<Stage> stage) {
-  auto it = std::find_if(slots_.begin(), slots_.end(),
-                         [&](const Slot& s) { return s.toxic > toxic; });
+  auto it =
+      std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.toxic > toxic; });
   size_t position = static_cast<size_t>(it - slots_.begin());
   slots_.insert(it, Slot{toxic, std::move(stage)});
   SlotIo io(*this, position);

@@ -104,13 +104,13 @@ void print_text(const Scenario& s, const std::vector<Row>& rows, uint64_t seed, 
 
   // Axis: ticks at round times (1s, 2s, 5s, 10s, 15s, 30s, 1m, ...), about
   // every 12 columns, each labelled where it falls.
-  static const Micros steps[] = {100 * kMicrosPerMs, 250 * kMicrosPerMs, 500 * kMicrosPerMs,
-                                 kMicrosPerSecond, 2 * kMicrosPerSecond, 5 * kMicrosPerSecond,
-                                 10 * kMicrosPerSecond, 15 * kMicrosPerSecond,
-                                 30 * kMicrosPerSecond, 60 * kMicrosPerSecond,
-                                 120 * kMicrosPerSecond, 300 * kMicrosPerSecond,
-                                 600 * kMicrosPerSecond, 900 * kMicrosPerSecond,
-                                 1800 * kMicrosPerSecond, 3600 * kMicrosPerSecond};
+  static const Micros steps[] = {
+      100 * kMicrosPerMs,     250 * kMicrosPerMs,     500 * kMicrosPerMs,
+      kMicrosPerSecond,       2 * kMicrosPerSecond,   5 * kMicrosPerSecond,
+      10 * kMicrosPerSecond,  15 * kMicrosPerSecond,  30 * kMicrosPerSecond,
+      60 * kMicrosPerSecond,  120 * kMicrosPerSecond, 300 * kMicrosPerSecond,
+      600 * kMicrosPerSecond, 900 * kMicrosPerSecond, 1800 * kMicrosPerSecond,
+      3600 * kMicrosPerSecond};
   Micros step = steps[0];
   for (Micros candidate : steps) {
     step = candidate;
@@ -165,8 +165,9 @@ int plan_command(const PlanOptions& options) {
   const Scenario& s = *result.scenario;
   uint64_t seed = options.seed ? *options.seed : s.seed ? *s.seed : random_seed();
   if (!options.seed && !s.seed) {
-    std::fprintf(stderr, "jinx: the scenario has no seed; this plan uses seed %llu "
-                         "(pass --seed to run and plan alike)\n",
+    std::fprintf(stderr,
+                 "jinx: the scenario has no seed; this plan uses seed %llu "
+                 "(pass --seed to run and plan alike)\n",
                  static_cast<unsigned long long>(seed));
   }
   Micros horizon = horizon_of(s, seed);

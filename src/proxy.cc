@@ -192,7 +192,8 @@ void Proxy::toxic_update(size_t index, const std::vector<double>& attrs, double 
     }
   }
   const ToxicSpec& spec = session_.scenario().toxics[index];
-  if (spec.type->name == "slow_open") slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
+  if (spec.type->name == "slow_open")
+    slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
 }
 
 void Proxy::toxic_off(size_t index) {
@@ -235,8 +236,7 @@ void Proxy::come_up() {
         auto* self = static_cast<Proxy*>(t->data);
         std::string e;
         if (self->down_windows_ == 0 && !self->accept_paused_ && !self->session_.ending() &&
-            self->listener_ == nullptr &&
-            self->listen(&e)) {
+            self->listener_ == nullptr && self->listen(&e)) {
           uv_timer_stop(t);
         }
       },

@@ -74,9 +74,9 @@ class Proxy {
 
   Session& session_;
   const ProxySpec& spec_;
-  Listener* listener_ = nullptr;  // deletes itself in its close callback
-  std::string bound_;             // "ip:port" actually bound, reused after `down`
-  std::vector<char> bound_addr_;  // sockaddr_storage bytes of the bound address
+  Listener* listener_ = nullptr;     // deletes itself in its close callback
+  std::string bound_;                // "ip:port" actually bound, reused after `down`
+  std::vector<char> bound_addr_;     // sockaddr_storage bytes of the bound address
   std::vector<char> upstream_addr_;  // sockaddr bytes when the upstream is an IP literal
   Connection* connections_ = nullptr;
   size_t open_count_ = 0;

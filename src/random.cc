@@ -30,9 +30,13 @@ uint64_t Rng::next() {
   return mix(state_);
 }
 
-double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Rng::uniform() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
-double Rng::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+double Rng::uniform(double lo, double hi) {
+  return lo + (hi - lo) * uniform();
+}
 
 uint64_t Rng::below(uint64_t bound) {
   if (bound == 0) return 0;
@@ -56,7 +60,8 @@ uint64_t toxic_id(std::string_view name) {
 
 uint64_t random_seed() {
   std::random_device device;
-  uint64_t time = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  uint64_t time =
+      static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   // Kept below 2^53 so the seed survives JSON tools that read numbers as
   // doubles (jq): a seed copied from session_start must reproduce the run.
   return mix((static_cast<uint64_t>(device()) << 32 | device()) ^ time) & ((1ULL << 53) - 1);

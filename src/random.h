@@ -25,10 +25,10 @@ class Rng {
   explicit Rng(uint64_t state) : state_(state) {}
 
   uint64_t next();
-  double uniform();                         // [0, 1)
-  double uniform(double lo, double hi);     // [lo, hi]
-  uint64_t below(uint64_t bound);           // [0, bound)
-  bool chance(double probability);          // true with that probability
+  double uniform();                      // [0, 1)
+  double uniform(double lo, double hi);  // [lo, hi]
+  uint64_t below(uint64_t bound);        // [0, bound)
+  bool chance(double probability);       // true with that probability
 
  private:
   uint64_t state_;

@@ -26,7 +26,9 @@ RelayDirection::RelayDirection(Connection& conn, Direction dir, uint64_t cap)
 
 RelayDirection::~RelayDirection() = default;
 
-Micros RelayDirection::now() const { return conn_.now(); }
+Micros RelayDirection::now() const {
+  return conn_.now();
+}
 
 void RelayDirection::block(unsigned reason) {
   blocked_ |= reason;
@@ -179,8 +181,8 @@ void RelayDirection::splice_available() {
     }
     auto left = static_cast<size_t>(in);
     while (left > 0) {
-      ssize_t out = splice(pipe->read_end(), nullptr, sink, nullptr, left,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      ssize_t out =
+          splice(pipe->read_end(), nullptr, sink, nullptr, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (out > 0) {
         left -= static_cast<size_t>(out);
         bytes_delivered_ += static_cast<size_t>(out);
@@ -253,9 +255,15 @@ void RelayDirection::on_timer() {
 
 void RelayDirection::toxic_action(ToxicAction action, size_t toxic) {
   switch (action) {
-    case ToxicAction::close: conn_.close_by_toxic(toxic, false); break;
-    case ToxicAction::reset: conn_.close_by_toxic(toxic, true); break;
-    case ToxicAction::close_after_flush: close_when_flushed(toxic); break;
+    case ToxicAction::close:
+      conn_.close_by_toxic(toxic, false);
+      break;
+    case ToxicAction::reset:
+      conn_.close_by_toxic(toxic, true);
+      break;
+    case ToxicAction::close_after_flush:
+      close_when_flushed(toxic);
+      break;
   }
 }
 

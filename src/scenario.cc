@@ -4,9 +4,12 @@ namespace jinx {
 
 const char* stream_name(Stream s) {
   switch (s) {
-    case Stream::upstream: return "upstream";
-    case Stream::downstream: return "downstream";
-    case Stream::both: return "both";
+    case Stream::upstream:
+      return "upstream";
+    case Stream::downstream:
+      return "downstream";
+    case Stream::both:
+      return "both";
   }
   return "?";
 }

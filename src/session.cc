@@ -111,8 +111,8 @@ void Session::connection_closed() {
   if (accept_paused_ && !ending_ && (2 * open_connections_ + kReservedFds) * 10 < fd_limit_ * 8) {
     accept_paused_ = false;
     Event(events_, "warning")
-        .str("message", "accepting resumed: " + std::to_string(open_connections_) +
-                            " connections open");
+        .str("message",
+             "accepting resumed: " + std::to_string(open_connections_) + " connections open");
     for (auto& proxy : proxies_) proxy->resume_accepting();
   }
 }
@@ -139,7 +139,9 @@ int Session::run() {
   uv_signal_init(&loop_, &sigint_);
   uv_signal_init(&loop_, &sigterm_);
   sigint_.data = sigterm_.data = this;
-  auto on_signal = [](uv_signal_t* s, int signum) { static_cast<Session*>(s->data)->on_signal(signum); };
+  auto on_signal = [](uv_signal_t* s, int signum) {
+    static_cast<Session*>(s->data)->on_signal(signum);
+  };
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
   uv_timer_init(&loop_, &end_timer_);
@@ -161,7 +163,8 @@ int Session::run() {
   if (!start_proxies() || !start_command()) {
     end(EndReason::error, exit_code_ != 0 ? exit_code_ : 1);
   } else {
-    if (options_.progress) status_ = StatusLine::create(*this, *timeline_, proxies_, t0_, duration_);
+    if (options_.progress)
+      status_ = StatusLine::create(*this, *timeline_, proxies_, t0_, duration_);
     // The timeline and the duration both count from t0 (--start-at).
     timeline_->start(t0_);
     if (duration_) {
@@ -331,11 +334,12 @@ void Session::finish() {
   if (status_) status_->finish();
   if (options_.format == EventFormat::text) {
     // A closing summary for people (text mode's stdout is for people).
-    std::printf("\njinx: session ended (%s) after %.1fs: %llu connections, %s up, %s down, exit %d\n",
-                reasons[static_cast<int>(end_reason_)],
-                static_cast<double>(now() - started_at_) / kMicrosPerSecond,
-                static_cast<unsigned long long>(connections_), human_bytes(closed_bytes_up_).c_str(),
-                human_bytes(closed_bytes_down_).c_str(), exit_code_);
+    std::printf(
+        "\njinx: session ended (%s) after %.1fs: %llu connections, %s up, %s down, exit %d\n",
+        reasons[static_cast<int>(end_reason_)],
+        static_cast<double>(now() - started_at_) / kMicrosPerSecond,
+        static_cast<unsigned long long>(connections_), human_bytes(closed_bytes_up_).c_str(),
+        human_bytes(closed_bytes_down_).c_str(), exit_code_);
     std::fflush(stdout);
   }
   // Close whatever is still open so the loop ends.

@@ -21,12 +21,12 @@ class StatusLine;
 
 struct RunOptions {
   EventFormat format = EventFormat::json;
-  std::optional<uint64_t> seed;                     // --seed
-  std::optional<std::optional<Micros>> duration;    // --duration (nullopt inside: until stopped)
-  Micros start_delay = 0;                           // --start-at, as a delay from now
+  std::optional<uint64_t> seed;                   // --seed
+  std::optional<std::optional<Micros>> duration;  // --duration (nullopt inside: until stopped)
+  Micros start_delay = 0;                         // --start-at, as a delay from now
   bool quiet = false;
-  bool progress = true;                             // --no-progress turns it off
-  std::vector<std::string> command;                 // after --
+  bool progress = true;              // --no-progress turns it off
+  std::vector<std::string> command;  // after --
 };
 
 enum class EndReason { duration, signal, command, error };

@@ -8,7 +8,7 @@
 namespace jinx {
 
 SplicePipe* SplicePipe::get() {
-  static SplicePipe* pipe = [] () -> SplicePipe* {
+  static SplicePipe* pipe = []() -> SplicePipe* {
     const char* off = std::getenv("JINX_NO_SPLICE");
     if (off != nullptr && *off != '\0' && *off != '0') return nullptr;
     auto* p = new SplicePipe;

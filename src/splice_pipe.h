@@ -6,8 +6,9 @@
 // into ordinary chunks), so no direction ever finds another's bytes in it.
 #pragma once
 
-#include <cstddef>
 #include <sys/types.h>
+
+#include <cstddef>
 
 namespace jinx {
 

@@ -19,7 +19,9 @@ Timeline::Timeline(uv_loop_t* loop, const Scenario& scenario, uint64_t seed, Tim
 
 Timeline::~Timeline() = default;
 
-Micros Timeline::now() const { return static_cast<Micros>(uv_now(loop_)) * kMicrosPerMs; }
+Micros Timeline::now() const {
+  return static_cast<Micros>(uv_now(loop_)) * kMicrosPerMs;
+}
 
 std::vector<double> Timeline::attrs_at(const ToxicSpec& spec, double fraction) {
   std::vector<double> values;
@@ -45,7 +47,8 @@ void Timeline::arm(Run& run, Micros at) {
   Micros wait = t0_ + at - now();
   uint64_t ms = wait <= 0 ? 0 : static_cast<uint64_t>((wait + kMicrosPerMs - 1) / kMicrosPerMs);
   uv_timer_start(
-      &run.timer, [](uv_timer_t* t) {
+      &run.timer,
+      [](uv_timer_t* t) {
         auto* r = static_cast<Run*>(t->data);
         r->timeline->on_timer(*r);
       },

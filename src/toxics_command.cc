@@ -60,12 +60,14 @@ void print_json() {
 }
 
 void print_text() {
-  std::printf("Toxic types (see jinx-scenario(5)). Units: durations \"250ms\", sizes \"64KiB\",\n"
-              "rates \"1MiB/s\" or \"8Mbit/s\", probabilities 0..1 or \"5%%\". Numeric values may\n"
-              "ramp: { from = X, to = Y }.\n\n");
+  std::printf(
+      "Toxic types (see jinx-scenario(5)). Units: durations \"250ms\", sizes \"64KiB\",\n"
+      "rates \"1MiB/s\" or \"8Mbit/s\", probabilities 0..1 or \"5%%\". Numeric values may\n"
+      "ramp: { from = X, to = Y }.\n\n");
   for (const auto& type : toxic_types()) {
     bool stream = type.scope == ToxicScope::stream;
-    std::printf("%-11s %s\n", std::string(type.name).c_str(), std::string(type.description).c_str());
+    std::printf("%-11s %s\n", std::string(type.name).c_str(),
+                std::string(type.description).c_str());
     if (stream) {
       std::printf("  %-15s %-12s %-10s %s\n", "stream", "choice", "downstream",
                   "downstream | upstream | both");

@@ -83,11 +83,16 @@ std::optional<Micros> parse_duration(std::string_view text, std::string* err) {
     }
     auto unit = take_letters(rest);
     double scale = 0;
-    if (unit == "us") scale = 1;
-    else if (unit == "ms") scale = 1e3;
-    else if (unit == "s") scale = 1e6;
-    else if (unit == "m") scale = 60e6;
-    else if (unit == "h") scale = 3600e6;
+    if (unit == "us")
+      scale = 1;
+    else if (unit == "ms")
+      scale = 1e3;
+    else if (unit == "s")
+      scale = 1e6;
+    else if (unit == "m")
+      scale = 60e6;
+    else if (unit == "h")
+      scale = 3600e6;
     else if (unit.empty() && rest.empty()) {
       *err = "duration needs a unit, e.g. \"250ms\"";
       return std::nullopt;
@@ -136,12 +141,17 @@ std::optional<double> parse_rate(std::string_view text, std::string* err) {
   if (number && rest.empty() && unit.size() >= 3 && unit.substr(unit.size() - 3) == "bit") {
     auto prefix = unit.substr(0, unit.size() - 3);
     double scale = 0;
-    if (prefix.empty()) scale = 1;
-    else if (prefix == "k" || prefix == "K") scale = 1e3;
-    else if (prefix == "M") scale = 1e6;
-    else if (prefix == "G") scale = 1e9;
+    if (prefix.empty())
+      scale = 1;
+    else if (prefix == "k" || prefix == "K")
+      scale = 1e3;
+    else if (prefix == "M")
+      scale = 1e6;
+    else if (prefix == "G")
+      scale = 1e9;
     if (scale == 0) {
-      *err = "invalid rate unit in '" + std::string(text) + "'; bit units are bit, kbit, Mbit, Gbit";
+      *err =
+          "invalid rate unit in '" + std::string(text) + "'; bit units are bit, kbit, Mbit, Gbit";
       return std::nullopt;
     }
     return *number * scale / 8;

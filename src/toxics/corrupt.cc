@@ -52,6 +52,8 @@ class CorruptStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_corrupt(const StageParams& p) { return std::make_unique<CorruptStage>(p); }
+std::unique_ptr<Stage> make_corrupt(const StageParams& p) {
+  return std::make_unique<CorruptStage>(p);
+}
 
 }  // namespace jinx

@@ -22,8 +22,8 @@ class LatencyStage final : public Stage {
   void push(Chunk&& chunk, StageIo& io) override {
     Micros delay = latency_;
     if (jitter_ > 0) {
-      delay += static_cast<Micros>(rng_.uniform(-static_cast<double>(jitter_),
-                                                static_cast<double>(jitter_)));
+      delay += static_cast<Micros>(
+          rng_.uniform(-static_cast<double>(jitter_), static_cast<double>(jitter_)));
     }
     Micros release = chunk.read_time() + std::max<Micros>(delay, 0);
     release = std::max(release, last_release_);  // order is kept
@@ -50,6 +50,8 @@ class LatencyStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_latency(const StageParams& p) { return std::make_unique<LatencyStage>(p); }
+std::unique_ptr<Stage> make_latency(const StageParams& p) {
+  return std::make_unique<LatencyStage>(p);
+}
 
 }  // namespace jinx

@@ -71,6 +71,8 @@ class SlicerStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_slicer(const StageParams& p) { return std::make_unique<SlicerStage>(p); }
+std::unique_ptr<Stage> make_slicer(const StageParams& p) {
+  return std::make_unique<SlicerStage>(p);
+}
 
 }  // namespace jinx

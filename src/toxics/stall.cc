@@ -23,6 +23,8 @@ class StallStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_stall(const StageParams& /*p*/) { return std::make_unique<StallStage>(); }
+std::unique_ptr<Stage> make_stall(const StageParams& /*p*/) {
+  return std::make_unique<StallStage>();
+}
 
 }  // namespace jinx

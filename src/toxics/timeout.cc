@@ -37,6 +37,8 @@ class TimeoutStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_timeout(const StageParams& p) { return std::make_unique<TimeoutStage>(p); }
+std::unique_ptr<Stage> make_timeout(const StageParams& p) {
+  return std::make_unique<TimeoutStage>(p);
+}
 
 }  // namespace jinx

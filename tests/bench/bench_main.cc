@@ -100,8 +100,8 @@ std::string machine_line() {
   char date[32];
   time_t now = time(nullptr);
   strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
-  return std::string(date) + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " cores (" + cpu + "), Linux " +
-         u.release;
+  return std::string(date) + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " cores (" +
+         cpu + "), Linux " + u.release;
 }
 
 // The 1-minute load average: the figures assume the machine is otherwise
@@ -138,12 +138,18 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--quick") opt.quick = true;
-    else if (a == "--only") only = split_list(value());
-    else if (a == "--runs") opt.runs = std::max(1, std::atoi(value().c_str())), runs_given = true;
-    else if (a == "--relays") relays_wanted = split_list(value());
-    else if (a == "--help" || a == "-h") return usage(stdout), 0;
-    else return usage(stderr), 2;
+    if (a == "--quick")
+      opt.quick = true;
+    else if (a == "--only")
+      only = split_list(value());
+    else if (a == "--runs")
+      opt.runs = std::max(1, std::atoi(value().c_str())), runs_given = true;
+    else if (a == "--relays")
+      relays_wanted = split_list(value());
+    else if (a == "--help" || a == "-h")
+      return usage(stdout), 0;
+    else
+      return usage(stderr), 2;
   }
   if (opt.quick) {  // a smoke test: every path once, figures only indicative
     if (!runs_given) opt.runs = 1;
@@ -164,10 +170,12 @@ int main(int argc, char** argv) {
   const long fits = (nofile - 300) / 2 / 50 * 50;
   std::string limit_note;
   if (opt.idle_counts.back() > static_cast<size_t>(fits)) {
-    limit_note = "RLIMIT_NOFILE is " + std::to_string(nofile) +
-                 " and cannot be raised here (no CAP_SYS_RESOURCE); a relay needs 2 descriptors per relayed "
-                 "connection, so the largest idle test is " + fmt_num(static_cast<double>(fits), 0) +
-                 " connections instead of " + fmt_num(static_cast<double>(opt.idle_counts.back()), 0);
+    limit_note =
+        "RLIMIT_NOFILE is " + std::to_string(nofile) +
+        " and cannot be raised here (no CAP_SYS_RESOURCE); a relay needs 2 descriptors per relayed "
+        "connection, so the largest idle test is " +
+        fmt_num(static_cast<double>(fits), 0) + " connections instead of " +
+        fmt_num(static_cast<double>(opt.idle_counts.back()), 0);
     opt.idle_counts.back() = static_cast<size_t>(fits);
   }
   const int haproxy_maxconn = static_cast<int>(std::min(20000L, (nofile - 100) / 2));
@@ -207,16 +215,20 @@ int main(int argc, char** argv) {
   std::vector<std::string> notes, labels, variants;
   if (!limit_note.empty() && opt.groups.count("idle")) notes.push_back(limit_note);
   const double load_before = load_average();
-  std::fprintf(stdout, "## jinx_bench\n\n%s. Loopback; client, upstream and relay share the cores.\n",
+  std::fprintf(stdout,
+               "## jinx_bench\n\n%s. Loopback; client, upstream and relay share the cores.\n",
                machine_line().c_str());
-  std::fprintf(stdout, "Medians of %d alternating run%s; bulk figures over %.1f s after %.1f s of warm-up%s.\n\n",
-               opt.runs, opt.runs == 1 ? "" : "s", opt.bulk_window, opt.bulk_warmup,
-               opt.quick ? " (--quick: indicative only)" : "");
+  std::fprintf(
+      stdout,
+      "Medians of %d alternating run%s; bulk figures over %.1f s after %.1f s of warm-up%s.\n\n",
+      opt.runs, opt.runs == 1 ? "" : "s", opt.bulk_window, opt.bulk_warmup,
+      opt.quick ? " (--quick: indicative only)" : "");
   for (const auto& name : kRelays) {
     if (!relays_wanted.count(name)) continue;
     std::function<std::unique_ptr<Relay>()> make;
     if (name == "direct") make = [] { return make_direct(); };
-    if (name == "jinx") make = [&] { return std::unique_ptr<Relay>(make_jinx(jinx_bin, dir, "jinx", "")); };
+    if (name == "jinx")
+      make = [&] { return std::unique_ptr<Relay>(make_jinx(jinx_bin, dir, "jinx", "")); };
     if (name == "socat") make = [&] { return make_socat(dir); };
     if (name == "haproxy") make = [&] { return make_haproxy(dir, haproxy_maxconn); };
     auto probe = make();
@@ -252,7 +264,9 @@ int main(int argc, char** argv) {
         bool variant = s.label.find('+') != std::string::npos;
         // The toxics group measures the variants; it re-measures plain jinx
         // only when bulk is not run, to have a passthrough to compare with.
-        bool wanted = group == "toxics" ? (variant || (s.label == "jinx" && !opt.groups.count("bulk"))) : !variant;
+        bool wanted = group == "toxics"
+                          ? (variant || (s.label == "jinx" && !opt.groups.count("bulk")))
+                          : !variant;
         if (wanted && !broken.count(s.label)) order.push_back(&s);
       }
       if (run % 2 == 0) std::reverse(order.begin(), order.end());
@@ -272,7 +286,8 @@ int main(int argc, char** argv) {
           ok = false;
         }
         if (!ok) {
-          std::fprintf(stderr, "  %s %s failed: %s\n", s->label.c_str(), group.c_str(), err.c_str());
+          std::fprintf(stderr, "  %s %s failed: %s\n", s->label.c_str(), group.c_str(),
+                       err.c_str());
           notes.push_back(s->label + " " + group + " (run " + std::to_string(run) + "): " + err);
           failed = true;
         }
@@ -285,8 +300,8 @@ int main(int argc, char** argv) {
   // 6. The report.
   print_report({&results, &opt, labels, variants}, stdout);
   const double load_after = load_average();
-  std::fprintf(stdout, "\nWhole suite: %.0f s. Load average %.2f before, %.2f after%s.\n", now_s() - t_start,
-               load_before, load_after,
+  std::fprintf(stdout, "\nWhole suite: %.0f s. Load average %.2f before, %.2f after%s.\n",
+               now_s() - t_start, load_before, load_after,
                load_before > 0.5 * static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN))
                    ? " (the machine was busy at the start: figures are less reliable)"
                    : "");

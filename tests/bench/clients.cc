@@ -17,7 +17,8 @@ namespace {
 constexpr size_t kBulkChunk = 256 * 1024;
 
 // Connects `n` connections and sends each the selector byte. false + err.
-bool open_streams(const Endpoint& to, int n, char selector, std::vector<int>* fds, std::string* err) {
+bool open_streams(const Endpoint& to, int n, char selector, std::vector<int>* fds,
+                  std::string* err) {
   for (int i = 0; i < n; ++i) {
     int e = 0;
     int fd = connect_tcp(to, 3.0, 3.0, &e);
@@ -65,8 +66,10 @@ BulkResult run_bulk(const Endpoint& to, Server& upstream, int streams, bool uplo
           if (w < 0 && errno != EAGAIN) epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
         } else {
           ssize_t r = recv(fd, buf.data(), buf.size(), 0);
-          if (r > 0) received.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
-          else if (r == 0 || errno != EAGAIN) epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+          if (r > 0)
+            received.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
+          else if (r == 0 || errno != EAGAIN)
+            epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
         }
       }
     }
@@ -106,7 +109,7 @@ PingResult run_pingpong(const Endpoint& to, size_t size, double seconds, int max
   }
   set_nodelay(fd);
   std::vector<char> out(size, 'p'), in(size);
-  out[0] = 'e';  // select: echo
+  out[0] = 'e';                 // select: echo
   constexpr int kWarmup = 200;  // round trips not counted: caches, slow start
   double deadline = now_s() + seconds;
   for (int i = 0; i < kWarmup + max_count && now_s() < deadline; ++i) {
@@ -138,14 +141,16 @@ ChurnResult run_churn(const Endpoint& to, int concurrency, double seconds) {
   const double t_start = now_s(), deadline = t_start + seconds, give_up = deadline + 2.0;
 
   auto fail = [&](Slot& s, int err) {  // err 0: EOF before the echo
-    if (res.first_error.empty()) res.first_error = err == 0 ? "closed before the echo" : std::strerror(err);
+    if (res.first_error.empty())
+      res.first_error = err == 0 ? "closed before the echo" : std::strerror(err);
     ++res.failed;
     close(s.fd);
     s = Slot{};
   };
   auto send_request = [&](size_t i) {
     Slot& s = slots[i];
-    if (send(s.fd, msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg)) return fail(s, errno);
+    if (send(s.fd, msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg))
+      return fail(s, errno);
     s.state = reading;
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -188,8 +193,10 @@ ChurnResult run_churn(const Endpoint& to, int concurrency, double seconds) {
         int soerr = 0;
         socklen_t len = sizeof soerr;
         getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-        if (soerr != 0) fail(s, soerr);
-        else send_request(i);
+        if (soerr != 0)
+          fail(s, soerr);
+        else
+          send_request(i);
       } else if (s.state == reading) {
         ssize_t r = recv(s.fd, buf, sizeof buf - s.got, 0);
         if (r <= 0) {
@@ -239,8 +246,8 @@ bool IdleSet::grow_to(const Endpoint& to, const Server& upstream, size_t total, 
     auto want = upstream_base_ + static_cast<int64_t>(fds_.size());
     while (upstream.open_connections() < want) {
       if (now_s() > deadline) {
-        *err = "upstream saw " + std::to_string(upstream.open_connections() - upstream_base_) + " of " +
-               std::to_string(fds_.size()) + " connections in time";
+        *err = "upstream saw " + std::to_string(upstream.open_connections() - upstream_base_) +
+               " of " + std::to_string(fds_.size()) + " connections in time";
         return false;
       }
       sleep_s(0.002);

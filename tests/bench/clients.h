@@ -17,9 +17,9 @@
 namespace bench {
 
 struct BulkResult {
-  double mb_per_s = 0;     // 10^6 bytes per second, measured at the receiver
+  double mb_per_s = 0;       // 10^6 bytes per second, measured at the receiver
   uint64_t total_bytes = 0;  // everything received during the run (for CPU/GiB)
-  std::string error;       // "" if data flowed
+  std::string error;         // "" if data flowed
 };
 
 // `streams` connections push bytes as fast as they can for warmup + window
@@ -55,7 +55,8 @@ class IdleSet {
   // Opens connections until `total` are open and the upstream has accepted
   // them all (so the relay holds both sides), or until `deadline`
   // (bench::now_s() time). Returns false + err if it could not.
-  bool grow_to(const Endpoint& to, const Server& upstream, size_t total, double deadline, std::string* err);
+  bool grow_to(const Endpoint& to, const Server& upstream, size_t total, double deadline,
+               std::string* err);
   size_t size() const { return fds_.size(); }
   void close_all();
 

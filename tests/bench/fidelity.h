@@ -11,6 +11,7 @@
 namespace bench {
 
 // Returns the exit status: 0 if every check ran and met its tolerance.
-int run_fidelity(const std::string& jinx_binary, const Workdir& dir, bool quick, const std::set<std::string>& only);
+int run_fidelity(const std::string& jinx_binary, const Workdir& dir, bool quick,
+                 const std::set<std::string>& only);
 
 }  // namespace bench

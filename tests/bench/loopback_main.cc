@@ -33,7 +33,9 @@ namespace {
 using bench::Endpoint;
 
 volatile sig_atomic_t g_stop = 0;
-void on_stop_signal(int) { g_stop = 1; }
+void on_stop_signal(int) {
+  g_stop = 1;
+}
 
 using Options = std::map<std::string, std::string>;
 
@@ -96,7 +98,8 @@ std::string round_trip(int fd, const std::vector<char>& out, double timeout_s, d
                        size_t* differing) {
   double t0 = bench::now_s();
   int err = 0;
-  if (!bench::write_all(fd, out.data(), out.size(), &err)) return std::string("send: ") + std::strerror(err);
+  if (!bench::write_all(fd, out.data(), out.size(), &err))
+    return std::string("send: ") + std::strerror(err);
   std::vector<char> in(out.size());
   size_t got = 0;
   while (got < in.size()) {
@@ -126,7 +129,8 @@ int ping(const Options& opt) {
   } else if (opt.count("to-env")) {
     const char* v = std::getenv(opt.at("to-env").c_str());
     if (v == nullptr || *v == '\0') {
-      std::fprintf(stderr, "jinx-loopback: environment variable %s is not set\n", opt.at("to-env").c_str());
+      std::fprintf(stderr, "jinx-loopback: environment variable %s is not set\n",
+                   opt.at("to-env").c_str());
       return 2;
     }
     target = v;
@@ -149,7 +153,7 @@ int ping(const Options& opt) {
   std::vector<char> payload(static_cast<size_t>(size));
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('A' + i % 26);
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_stop_signal;  // no SA_RESTART: poll() returns EINTR
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

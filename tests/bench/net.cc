@@ -88,11 +88,16 @@ bool parse_duration(const std::string& text, double* seconds) {
   if (end == text.c_str() || !std::isfinite(v) || v < 0) return false;
   std::string unit(end);
   double scale = 0;
-  if (unit.empty() || unit == "ms") scale = 1e-3;
-  else if (unit == "us") scale = 1e-6;
-  else if (unit == "s") scale = 1;
-  else if (unit == "m") scale = 60;
-  else return false;
+  if (unit.empty() || unit == "ms")
+    scale = 1e-3;
+  else if (unit == "us")
+    scale = 1e-6;
+  else if (unit == "s")
+    scale = 1;
+  else if (unit == "m")
+    scale = 60;
+  else
+    return false;
   *seconds = v * scale;
   return true;
 }

@@ -33,8 +33,7 @@ Endpoint loopback(uint16_t port);  // 127.0.0.1:port
 bool parse_duration(const std::string& text, double* seconds);
 
 // Binds and listens; port 0 picks a free port, written to *bound.
-int listen_tcp(const std::string& host, uint16_t port, uint16_t* bound,
-               std::string* err);
+int listen_tcp(const std::string& host, uint16_t port, uint16_t* bound, std::string* err);
 
 // A port that was free a moment ago (bind to 0, read, close). Racy by
 // nature, but on a quiet loopback the kernel does not hand it out again
@@ -43,8 +42,7 @@ uint16_t pick_free_port();
 
 // Connects within timeout_s. Returns a blocking fd whose reads and writes
 // time out after io_timeout_s (SO_RCVTIMEO/SO_SNDTIMEO), or -1 with *err_no.
-int connect_tcp(const Endpoint& to, double timeout_s, double io_timeout_s,
-                int* err_no);
+int connect_tcp(const Endpoint& to, double timeout_s, double io_timeout_s, int* err_no);
 
 void set_nonblocking(int fd, bool on);
 void set_nodelay(int fd);

@@ -105,7 +105,8 @@ Ending read_until_end(int fd, double deadline) {
   }
 }
 
-std::vector<Piece> record_pieces(int fd, const std::string& out, double deadline, std::string* echoed) {
+std::vector<Piece> record_pieces(int fd, const std::string& out, double deadline,
+                                 std::string* echoed) {
   std::vector<Piece> pieces;
   int e = 0;
   if (!write_all(fd, out.data(), out.size(), &e)) return pieces;
@@ -144,7 +145,8 @@ std::vector<double> receive_rates(const std::vector<int>& fds, double skip, doub
   return rates;
 }
 
-std::string echo_all(int fd, const std::string& out, double deadline, size_t* extra, std::string* err) {
+std::string echo_all(int fd, const std::string& out, double deadline, size_t* extra,
+                     std::string* err) {
   std::string back;
   size_t sent = 0;
   set_nonblocking(fd, true);
@@ -175,7 +177,8 @@ std::string echo_all(int fd, const std::string& out, double deadline, size_t* ex
     }
   }
   if (back.size() > out.size()) *extra = back.size() - out.size();
-  if (err->empty() && back.size() < out.size()) *err = "only " + std::to_string(back.size()) + " bytes came back";
+  if (err->empty() && back.size() < out.size())
+    *err = "only " + std::to_string(back.size()) + " bytes came back";
   return back;
 }
 

@@ -25,9 +25,9 @@ SeqTrace seq_echo(const Endpoint& to, int count, double spacing, double tail_wai
 
 // How a connection ended, seen from the client.
 struct Ending {
-  double at = -1;       // when EOF or the error was seen; -1 = still open
-  int err = 0;          // 0 = EOF (FIN), else errno (ECONNRESET = RST)
-  uint64_t bytes = 0;   // bytes read before it ended
+  double at = -1;      // when EOF or the error was seen; -1 = still open
+  int err = 0;         // 0 = EOF (FIN), else errno (ECONNRESET = RST)
+  uint64_t bytes = 0;  // bytes read before it ended
 };
 // Reads (and counts) until EOF, an error or the deadline.
 Ending read_until_end(int fd, double deadline);
@@ -39,7 +39,8 @@ struct Piece {
 };
 // Sends `out` (whose first byte selects echo) and records the pieces of the
 // echo until out.size() bytes came back or the deadline; *echoed gets them.
-std::vector<Piece> record_pieces(int fd, const std::string& out, double deadline, std::string* echoed);
+std::vector<Piece> record_pieces(int fd, const std::string& out, double deadline,
+                                 std::string* echoed);
 
 // Bytes/s received on each of `fds` (all reading from a source) between
 // now + skip and now + skip + window.
@@ -48,6 +49,7 @@ std::vector<double> receive_rates(const std::vector<int>& fds, double skip, doub
 // Sends `out` and reads its echo concurrently (the data may exceed the
 // socket buffers); then half-closes and checks that nothing more arrives.
 // Returns what came back; *extra = bytes beyond out.size().
-std::string echo_all(int fd, const std::string& out, double deadline, size_t* extra, std::string* err);
+std::string echo_all(int fd, const std::string& out, double deadline, size_t* extra,
+                     std::string* err);
 
 }  // namespace bench

@@ -77,7 +77,7 @@ void install_child_cleanup() {
   void* prime[1];
   backtrace(prime, 1);  // loads libgcc now: the crash handler must not allocate
   std::atexit(kill_all_children);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_fatal_signal;
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGABRT}) sigaction(sig, &sa, nullptr);
 }
@@ -93,8 +93,8 @@ void remove_at_signal(const std::string& dir, const std::vector<std::string>& fi
   g_scratch_count = n;
 }
 
-bool Child::spawn(const std::vector<std::string>& argv, const std::string& log_path, bool pipe_stdout,
-                  std::string* err) {
+bool Child::spawn(const std::vector<std::string>& argv, const std::string& log_path,
+                  bool pipe_stdout, std::string* err) {
   // Everything the child needs is prepared before fork(): between fork and
   // exec a multi-threaded parent's child may only make async-signal-safe calls.
   std::vector<char*> args;
@@ -178,7 +178,8 @@ bool Child::running() {
 std::string Child::exit_reason() {
   if (running() || !exited_) return "";
   if (WIFSIGNALED(status_)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status_)) + " (" + strsignal(WTERMSIG(status_)) + ")";
+    return "killed by signal " + std::to_string(WTERMSIG(status_)) + " (" +
+           strsignal(WTERMSIG(status_)) + ")";
   }
   return "exited with status " + std::to_string(WEXITSTATUS(status_));
 }
@@ -208,7 +209,7 @@ std::string find_executable(const std::string& name) {
   std::istringstream dirs(path);
   for (std::string dir; std::getline(dirs, dir, ':');) {
     std::string candidate = dir + "/" + name;
-    struct stat st{};
+    struct stat st {};
     if (!dir.empty() && stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         access(candidate.c_str(), X_OK) == 0) {
       return candidate;

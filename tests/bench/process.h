@@ -30,12 +30,12 @@ class Child {
 
   // Starts argv[0] (searched in PATH). stdout goes to a pipe (read it with
   // stdout_fd()) when pipe_stdout, else to log_path like stderr.
-  bool spawn(const std::vector<std::string>& argv, const std::string& log_path,
-             bool pipe_stdout, std::string* err);
+  bool spawn(const std::vector<std::string>& argv, const std::string& log_path, bool pipe_stdout,
+             std::string* err);
 
   pid_t pid() const { return pid_; }
   int stdout_fd() const { return stdout_fd_; }
-  bool running();  // reaps it if it exited
+  bool running();                              // reaps it if it exited
   int exit_status() const { return status_; }  // waitpid status, after exit
   // "" while it runs; else "exited with status 1" / "killed by signal 11 (Segmentation fault)".
   std::string exit_reason();

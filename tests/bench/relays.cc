@@ -19,8 +19,8 @@ namespace {
 constexpr double kStartTimeout = 5.0;  // seconds for a relay to listen
 
 // Every file the bench writes in its work directory.
-const std::vector<std::string> kWorkFiles = {"scenario.toml", "jinx.log", "socat.log", "haproxy.cfg",
-                                             "haproxy.log"};
+const std::vector<std::string> kWorkFiles = {"scenario.toml", "jinx.log", "socat.log",
+                                             "haproxy.cfg", "haproxy.log"};
 
 bool write_file(const std::string& path, const std::string& text, std::string* err) {
   std::ofstream out(path);
@@ -49,7 +49,8 @@ bool wait_listening(Child& child, uint16_t port, const std::string& log, std::st
     }
     sleep_s(0.02);
   }
-  *err = "not listening after " + std::to_string(kStartTimeout) + " s; its log says:\n" + tail_file(log, 8);
+  *err = "not listening after " + std::to_string(kStartTimeout) + " s; its log says:\n" +
+         tail_file(log, 8);
   return false;
 }
 
@@ -65,13 +66,17 @@ class Direct : public Relay {
 
 class Socat : public Relay {
  public:
-  explicit Socat(Workdir dir) : Relay("socat"), dir_(std::move(dir)), binary_(find_executable("socat")) {}
-  std::string unavailable() const override { return binary_.empty() ? "socat not found in PATH" : ""; }
+  explicit Socat(Workdir dir)
+      : Relay("socat"), dir_(std::move(dir)), binary_(find_executable("socat")) {}
+  std::string unavailable() const override {
+    return binary_.empty() ? "socat not found in PATH" : "";
+  }
   bool start(uint16_t upstream_port, std::string* err) override {
     port_ = pick_free_port();
     std::string log = dir_.path + "/socat.log";
     std::vector<std::string> argv = {
-        binary_, "TCP-LISTEN:" + std::to_string(port_) + ",fork,reuseaddr,bind=127.0.0.1,backlog=4096",
+        binary_,
+        "TCP-LISTEN:" + std::to_string(port_) + ",fork,reuseaddr,bind=127.0.0.1,backlog=4096",
         "TCP:127.0.0.1:" + std::to_string(upstream_port)};
     return child_.spawn(argv, log, false, err) && wait_listening(child_, port_, log, err);
   }
@@ -82,7 +87,8 @@ class Socat : public Relay {
   std::string describe() const override {
     std::string v = output_line({binary_, "-V"}, "socat version");
     v = v.substr(0, v.find(" on "));
-    return "socat: " + (v.empty() ? binary_ : v) + " (TCP-LISTEN fork: one process per connection; memory is PSS)";
+    return "socat: " + (v.empty() ? binary_ : v) +
+           " (TCP-LISTEN fork: one process per connection; memory is PSS)";
   }
 
  private:
@@ -94,7 +100,10 @@ class Socat : public Relay {
 class Haproxy : public Relay {
  public:
   Haproxy(Workdir dir, int maxconn)
-      : Relay("haproxy"), dir_(std::move(dir)), binary_(find_executable("haproxy")), maxconn_(maxconn) {}
+      : Relay("haproxy"),
+        dir_(std::move(dir)),
+        binary_(find_executable("haproxy")),
+        maxconn_(maxconn) {}
   std::string unavailable() const override { return binary_.empty() ? "haproxy not found" : ""; }
   bool start(uint16_t upstream_port, std::string* err) override {
     port_ = pick_free_port();
@@ -105,7 +114,9 @@ class Haproxy : public Relay {
     // splicing), haproxy as packaged.
     std::string text =
         "global\n"
-        "    maxconn " + std::to_string(maxconn_) + "\n"
+        "    maxconn " +
+        std::to_string(maxconn_) +
+        "\n"
         "    nbthread 1\n"
         "defaults\n"
         "    mode tcp\n"
@@ -113,12 +124,18 @@ class Haproxy : public Relay {
         "    timeout client 1h\n"
         "    timeout server 1h\n"
         "frontend bench\n"
-        "    bind 127.0.0.1:" + std::to_string(port_) + "\n"
-        "    maxconn " + std::to_string(maxconn_) + "\n"
+        "    bind 127.0.0.1:" +
+        std::to_string(port_) +
+        "\n"
+        "    maxconn " +
+        std::to_string(maxconn_) +
+        "\n"
         "    default_backend upstream\n"
         "backend upstream\n"
-        "    server up 127.0.0.1:" + std::to_string(upstream_port) + "\n";
-    return write_file(cfg, text, err) && child_.spawn({binary_, "-f", cfg, "-db"}, log, false, err) &&
+        "    server up 127.0.0.1:" +
+        std::to_string(upstream_port) + "\n";
+    return write_file(cfg, text, err) &&
+           child_.spawn({binary_, "-f", cfg, "-db"}, log, false, err) &&
            wait_listening(child_, port_, log, err);
   }
   void stop() override { child_.stop(2.0); }
@@ -156,24 +173,34 @@ void remove_workdir(const Workdir& w) {
   rmdir(w.path.c_str());
 }
 
-std::unique_ptr<Relay> make_direct() { return std::make_unique<Direct>(); }
-std::unique_ptr<Relay> make_socat(const Workdir& dir) { return std::make_unique<Socat>(dir); }
+std::unique_ptr<Relay> make_direct() {
+  return std::make_unique<Direct>();
+}
+std::unique_ptr<Relay> make_socat(const Workdir& dir) {
+  return std::make_unique<Socat>(dir);
+}
 std::unique_ptr<Relay> make_haproxy(const Workdir& dir, int maxconn) {
   return std::make_unique<Haproxy>(dir, maxconn);
 }
 
-std::unique_ptr<JinxRelay> make_jinx(const std::string& binary, const Workdir& dir, const std::string& label,
-                                     const std::string& extra_toml, const std::string& top_toml) {
+std::unique_ptr<JinxRelay> make_jinx(const std::string& binary, const Workdir& dir,
+                                     const std::string& label, const std::string& extra_toml,
+                                     const std::string& top_toml) {
   return std::make_unique<JinxRelay>(binary, dir, label, extra_toml, top_toml);
 }
 
 JinxRelay::JinxRelay(std::string binary, Workdir dir, std::string label, std::string extra_toml,
                      std::string top_toml)
-    : Relay(std::move(label)), binary_(std::move(binary)), extra_toml_(std::move(extra_toml)),
-      top_toml_(std::move(top_toml)), dir_(std::move(dir)) {}
+    : Relay(std::move(label)),
+      binary_(std::move(binary)),
+      extra_toml_(std::move(extra_toml)),
+      top_toml_(std::move(top_toml)),
+      dir_(std::move(dir)) {}
 
 std::string JinxRelay::unavailable() const {
-  return access(binary_.c_str(), X_OK) == 0 ? "" : "jinx binary not found at " + binary_ + " (set JINX_BIN)";
+  return access(binary_.c_str(), X_OK) == 0
+             ? ""
+             : "jinx binary not found at " + binary_ + " (set JINX_BIN)";
 }
 
 std::string JinxRelay::describe() const {
@@ -188,10 +215,13 @@ bool JinxRelay::start(uint16_t upstream_port, std::string* err) {
                      "\n"
                      "[[proxy]]\n"
                      "name = \"bench\"\n"
-                     "listen = \"127.0.0.1:" + std::to_string(port_) + "\"\n"
-                     "upstream = \"127.0.0.1:" + std::to_string(upstream_port) + "\"\n\n" +
-                     extra_toml_;
-  if (!write_file(scenario, text, err) || !child_.spawn({binary_, "run", "--quiet", scenario}, log, true, err)) {
+                     "listen = \"127.0.0.1:" +
+                     std::to_string(port_) +
+                     "\"\n"
+                     "upstream = \"127.0.0.1:" +
+                     std::to_string(upstream_port) + "\"\n\n" + extra_toml_;
+  if (!write_file(scenario, text, err) ||
+      !child_.spawn({binary_, "run", "--quiet", scenario}, log, true, err)) {
     return false;
   }
   {
@@ -218,8 +248,9 @@ bool JinxRelay::start(uint16_t upstream_port, std::string* err) {
     close(fd);
   });
   if (wait_event("\"proxy_listen\"", kStartTimeout) < 0) {
-    *err = child_.running() ? "printed no proxy_listen event within 5 s"
-                            : "exited at start (status " + std::to_string(child_.exit_status()) + ")";
+    *err = child_.running()
+               ? "printed no proxy_listen event within 5 s"
+               : "exited at start (status " + std::to_string(child_.exit_status()) + ")";
     *err += "; its stderr says:\n" + tail_file(log, 8);
     stop();
     return false;

@@ -60,8 +60,9 @@ std::unique_ptr<Relay> make_direct();
 // TOML after it (e.g. [[toxic]] tables) and top-level keys before it (e.g.
 // seed = 7). label names the variant in the report.
 class JinxRelay;
-std::unique_ptr<JinxRelay> make_jinx(const std::string& binary, const Workdir& dir, const std::string& label,
-                                     const std::string& extra_toml, const std::string& top_toml = "");
+std::unique_ptr<JinxRelay> make_jinx(const std::string& binary, const Workdir& dir,
+                                     const std::string& label, const std::string& extra_toml,
+                                     const std::string& top_toml = "");
 
 // socat TCP-LISTEN:P,fork,reuseaddr,bind=127.0.0.1 TCP:127.0.0.1:UPSTREAM
 std::unique_ptr<Relay> make_socat(const Workdir& dir);
@@ -79,7 +80,8 @@ class JinxRelay : public Relay {
     double at;         // bench::now_s() when the line was read
     std::string line;  // the JSON line as printed
   };
-  JinxRelay(std::string binary, Workdir dir, std::string label, std::string extra_toml, std::string top_toml);
+  JinxRelay(std::string binary, Workdir dir, std::string label, std::string extra_toml,
+            std::string top_toml);
   ~JinxRelay() override { stop(); }
   std::string unavailable() const override;
   bool start(uint16_t upstream_port, std::string* err) override;

@@ -8,7 +8,9 @@
 
 namespace bench {
 
-double median(std::vector<double> v) { return percentile(std::move(v), 50); }
+double median(std::vector<double> v) {
+  return percentile(std::move(v), 50);
+}
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return std::nan("");
@@ -79,15 +81,16 @@ std::string Table::str() const {
   for (const auto& r : rows_) {
     for (size_t i = 0; i < r.size() && i < right.size(); ++i) {
       const std::string& c = r[i];
-      bool figure = !c.empty() && (std::isdigit(static_cast<unsigned char>(c[0])) != 0 || c[0] == '+' ||
-                                   c[0] == '-' || c.rfind("—", 0) == 0 || c.rfind("≤", 0) == 0 ||
-                                   c.rfind("≥", 0) == 0);
+      bool figure = !c.empty() && (std::isdigit(static_cast<unsigned char>(c[0])) != 0 ||
+                                   c[0] == '+' || c[0] == '-' || c.rfind("—", 0) == 0 ||
+                                   c.rfind("≤", 0) == 0 || c.rfind("≥", 0) == 0);
       right[i] = right[i] && figure;
     }
   }
   std::vector<size_t> w(header_.size(), 3);
   auto measure = [&](const std::vector<std::string>& cells) {
-    for (size_t i = 0; i < cells.size() && i < w.size(); ++i) w[i] = std::max(w[i], width(cells[i]));
+    for (size_t i = 0; i < cells.size() && i < w.size(); ++i)
+      w[i] = std::max(w[i], width(cells[i]));
   };
   measure(header_);
   for (const auto& r : rows_) measure(r);
@@ -104,7 +107,8 @@ std::string Table::str() const {
   };
   std::string out = line(header_);
   out += "|";
-  for (size_t i = 0; i < w.size(); ++i) out += std::string(w[i] + 1, '-') + (right[i] ? ":|" : "-|");
+  for (size_t i = 0; i < w.size(); ++i)
+    out += std::string(w[i] + 1, '-') + (right[i] ? ":|" : "-|");
   out += "\n";
   for (const auto& r : rows_) out += line(r);
   return out;

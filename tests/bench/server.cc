@@ -33,7 +33,9 @@ struct Server::Conn {
   Conn* next = nullptr;
 };
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 bool Server::bind(const std::string& host, uint16_t port, ServeMode mode, std::string* err) {
   mode_ = mode;
@@ -55,7 +57,9 @@ void Server::start() {
   thread_ = std::thread([this] { loop(); });
 }
 
-void Server::serve() { loop(); }
+void Server::serve() {
+  loop();
+}
 
 void Server::stop() {
   if (epoll_fd_ < 0) return;
@@ -138,8 +142,10 @@ void Server::drop(Conn* c) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
   close(c->fd);
   c->fd = -1;
-  if (c->prev != nullptr) c->prev->next = c->next;
-  else head_ = c->next;
+  if (c->prev != nullptr)
+    c->prev->next = c->next;
+  else
+    head_ = c->next;
   if (c->next != nullptr) c->next->prev = c->prev;
   open_.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -165,7 +171,9 @@ void Server::on_readable(Conn* c) {
     size_t n = static_cast<size_t>(r);
     const char* data = buf.data();
     if (c->mode == ServeMode::select) {
-      c->mode = data[0] == 's' ? ServeMode::sink : data[0] == 'o' ? ServeMode::source : ServeMode::echo;
+      c->mode = data[0] == 's'   ? ServeMode::sink
+                : data[0] == 'o' ? ServeMode::source
+                                 : ServeMode::echo;
       if (c->mode == ServeMode::source) {
         want(c, EPOLLIN | EPOLLOUT);
         continue;  // the selector byte is not data

@@ -9,21 +9,27 @@
 
 namespace bench {
 
-std::vector<BulkConfig> all_bulk_configs() { return {{1, true}, {1, false}, {8, true}, {8, false}}; }
+std::vector<BulkConfig> all_bulk_configs() {
+  return {{1, true}, {1, false}, {8, true}, {8, false}};
+}
 
 std::vector<BulkConfig> toxic_bulk_configs(const std::string& label) {
   if (label.find("100ms") != std::string::npos) return {{1, true}, {1, false}};
   return all_bulk_configs();
 }
 
-std::string kib_per_conn_key(size_t n) { return "kib_conn_" + std::to_string(n); }
+std::string kib_per_conn_key(size_t n) {
+  return "kib_conn_" + std::to_string(n);
+}
 
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
 // Memory of the relay in KiB, comparing like with like (see procstat.h).
-long relay_kib(const Relay& relay) { return tree_memory(relay.pid(), relay.forks()).kib; }
+long relay_kib(const Relay& relay) {
+  return tree_memory(relay.pid(), relay.forks()).kib;
+}
 
 // Waits (up to 3 s) for a forking relay to reap the children of closed
 // connections, so their CPU time lands in cutime/cstime before we read it.
@@ -33,8 +39,8 @@ void wait_children_gone(const Relay& relay) {
   while (!children_of(relay.pid()).empty() && now_s() < until) sleep_s(0.02);
 }
 
-bool bulk(Relay& relay, Server& upstream, const SuiteOptions& opt, const std::vector<BulkConfig>& configs,
-          Results& results, std::string* err) {
+bool bulk(Relay& relay, Server& upstream, const SuiteOptions& opt,
+          const std::vector<BulkConfig>& configs, Results& results, std::string* err) {
   const pid_t pid = relay.pid();
   long peak_kib = 0;
   auto sample = [&] {
@@ -44,8 +50,8 @@ bool bulk(Relay& relay, Server& upstream, const SuiteOptions& opt, const std::ve
   uint64_t bytes = 0;
   std::fprintf(stderr, "  %-20s", relay.label().c_str());
   for (const auto& cfg : configs) {
-    BulkResult r = run_bulk(loopback(relay.port()), upstream, cfg.streams, cfg.upload, opt.bulk_warmup,
-                            opt.bulk_window, sample);
+    BulkResult r = run_bulk(loopback(relay.port()), upstream, cfg.streams, cfg.upload,
+                            opt.bulk_warmup, opt.bulk_window, sample);
     if (!r.error.empty()) {
       *err = cfg.key() + ": " + r.error;
       std::fprintf(stderr, "\n");
@@ -64,7 +70,8 @@ bool bulk(Relay& relay, Server& upstream, const SuiteOptions& opt, const std::ve
     if (!relay.forks()) peak_kib = std::max(peak_kib, status_kib(pid, "VmHWM"));
     results.add(relay.label(), kCpuPerGib, cpu / gib);
     results.add(relay.label(), kPeakRssMib, static_cast<double>(peak_kib) / 1024);
-    std::fprintf(stderr, "  cpu %.2f s/GiB, peak %.1f MiB", cpu / gib, static_cast<double>(peak_kib) / 1024);
+    std::fprintf(stderr, "  cpu %.2f s/GiB, peak %.1f MiB", cpu / gib,
+                 static_cast<double>(peak_kib) / 1024);
   }
   std::fprintf(stderr, "\n");
   return true;
@@ -91,7 +98,8 @@ bool connrate(Relay& relay, const SuiteOptions& opt, Results& results, std::stri
     // A few failures on a loaded machine are noise; many mean a broken relay.
     if (r.completed == 0 || r.failed > r.completed / 100 + 5) {
       *err = "connection churn x" + std::to_string(concurrency) + ": " + std::to_string(r.failed) +
-             " failed, " + std::to_string(r.completed) + " completed; first error: " + r.first_error;
+             " failed, " + std::to_string(r.completed) +
+             " completed; first error: " + r.first_error;
       std::fprintf(stderr, "\n");
       return false;
     }
@@ -102,12 +110,14 @@ bool connrate(Relay& relay, const SuiteOptions& opt, Results& results, std::stri
   return true;
 }
 
-bool idle(Relay& relay, Server& upstream, const SuiteOptions& opt, Results& results, std::string* err) {
+bool idle(Relay& relay, Server& upstream, const SuiteOptions& opt, Results& results,
+          std::string* err) {
   if (relay.pid() <= 0) return true;  // direct: no relay memory to measure
   sleep_s(0.2);                       // let it finish starting up
   long base = relay_kib(relay);
   results.add(relay.label(), kIdleRssMib, static_cast<double>(base) / 1024);
-  std::fprintf(stderr, "  %-20s idle %.1f MiB", relay.label().c_str(), static_cast<double>(base) / 1024);
+  std::fprintf(stderr, "  %-20s idle %.1f MiB", relay.label().c_str(),
+               static_cast<double>(base) / 1024);
   IdleSet conns;
   double deadline = now_s() + opt.idle_deadline;
   for (size_t n : opt.idle_counts) {
@@ -130,10 +140,11 @@ bool idle(Relay& relay, Server& upstream, const SuiteOptions& opt, Results& resu
 
 }  // namespace
 
-bool measure_group(const std::string& group, Relay& relay, Server& upstream, const SuiteOptions& opt,
-                   Results& results, std::string* err) {
+bool measure_group(const std::string& group, Relay& relay, Server& upstream,
+                   const SuiteOptions& opt, Results& results, std::string* err) {
   if (group == "bulk") return bulk(relay, upstream, opt, all_bulk_configs(), results, err);
-  if (group == "toxics") return bulk(relay, upstream, opt, toxic_bulk_configs(relay.label()), results, err);
+  if (group == "toxics")
+    return bulk(relay, upstream, opt, toxic_bulk_configs(relay.label()), results, err);
   if (group == "latency") return latency(relay, opt, results, err);
   if (group == "connrate") return connrate(relay, opt, results, err);
   if (group == "idle") return idle(relay, upstream, opt, results, err);

@@ -27,7 +27,7 @@ namespace bench {
 struct SuiteOptions {
   bool quick = false;
   int runs = 2;
-  std::set<std::string> groups;  // which groups run
+  std::set<std::string> groups;                 // which groups run
   double bulk_warmup = 0.3, bulk_window = 2.0;  // seconds per bulk figure
   double ping_seconds = 1.0;
   int ping_max = 20000;
@@ -57,8 +57,8 @@ std::string kib_per_conn_key(size_t n);  // "kib_conn_1000"
 
 // Runs one group against `relay`, which is already started in front of
 // `upstream`. Progress goes to stderr. false + err if a measurement failed.
-bool measure_group(const std::string& group, Relay& relay, Server& upstream, const SuiteOptions& opt,
-                   Results& results, std::string* err);
+bool measure_group(const std::string& group, Relay& relay, Server& upstream,
+                   const SuiteOptions& opt, Results& results, std::string* err);
 
 // The bulk configurations a toxic variant is measured with: a 100 ms
 // latency toxic is measured on one stream only, as in issue 5's target.

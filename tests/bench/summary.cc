@@ -9,10 +9,13 @@ namespace {
 
 const char* kDirect = "direct";
 
-bool has_group(const ReportInput& in, const char* g) { return in.options->groups.count(g) != 0; }
+bool has_group(const ReportInput& in, const char* g) {
+  return in.options->groups.count(g) != 0;
+}
 
 // "729 (0.38×)": the median, and its ratio to the same figure for direct.
-std::string with_ratio(const ReportInput& in, const std::string& relay, const std::string& key, int decimals) {
+std::string with_ratio(const ReportInput& in, const std::string& relay, const std::string& key,
+                       int decimals) {
   const Results& r = *in.results;
   std::string cell = r.cell(relay, key, decimals);
   if (relay != kDirect && r.has(relay, key) && r.has(kDirect, key) && r.get(kDirect, key) > 0) {
@@ -30,7 +33,8 @@ std::string added(const ReportInput& in, const std::string& relay, const std::st
   return sign + fmt_num(std::fabs(d), 0);
 }
 
-double mean2(const Results& r, const std::string& relay, const std::string& a, const std::string& b) {
+double mean2(const Results& r, const std::string& relay, const std::string& a,
+             const std::string& b) {
   return (r.get(relay, a) + r.get(relay, b)) / 2;
 }
 
@@ -38,8 +42,8 @@ void print_tables(const ReportInput& in, FILE* out) {
   const Results& r = *in.results;
   if (has_group(in, "bulk")) {
     std::fprintf(out, "\n### Bulk throughput, MB/s (10^6 bytes/s; ratio to direct)\n\n");
-    Table t({"relay", "1 stream up", "1 stream down", "8 streams up", "8 streams down", "CPU s per GiB",
-             "peak RSS MiB"});
+    Table t({"relay", "1 stream up", "1 stream down", "8 streams up", "8 streams down",
+             "CPU s per GiB", "peak RSS MiB"});
     for (const auto& relay : in.relays) {
       std::vector<std::string> row = {relay};
       for (const auto& cfg : all_bulk_configs()) row.push_back(with_ratio(in, relay, cfg.key(), 0));
@@ -67,9 +71,12 @@ void print_tables(const ReportInput& in, FILE* out) {
     std::fprintf(out, "%s", t.str().c_str());
   }
   if (has_group(in, "idle")) {
-    std::fprintf(out, "\n### Memory of idle relayed connections (RSS; PSS summed over processes for socat)\n\n");
+    std::fprintf(
+        out,
+        "\n### Memory of idle relayed connections (RSS; PSS summed over processes for socat)\n\n");
     std::vector<std::string> header = {"relay", "idle RSS MiB"};
-    for (size_t n : in.options->idle_counts) header.push_back("KiB per conn at " + fmt_num(static_cast<double>(n), 0));
+    for (size_t n : in.options->idle_counts)
+      header.push_back("KiB per conn at " + fmt_num(static_cast<double>(n), 0));
     Table t(header);
     for (const auto& relay : in.relays) {
       if (relay == kDirect) continue;
@@ -80,8 +87,10 @@ void print_tables(const ReportInput& in, FILE* out) {
     std::fprintf(out, "%s", t.str().c_str());
   }
   if (has_group(in, "toxics") && !in.variants.empty()) {
-    std::fprintf(out, "\n### jinx with toxics on both directions, MB/s (ratio to jinx passthrough)\n\n");
-    Table t({"variant", "1 stream up", "1 stream down", "8 streams up", "8 streams down", "peak RSS MiB"});
+    std::fprintf(out,
+                 "\n### jinx with toxics on both directions, MB/s (ratio to jinx passthrough)\n\n");
+    Table t({"variant", "1 stream up", "1 stream down", "8 streams up", "8 streams down",
+             "peak RSS MiB"});
     for (const auto& v : in.variants) {
       std::vector<std::string> row = {v};
       for (const auto& cfg : all_bulk_configs()) {
@@ -108,7 +117,8 @@ void print_summary(const ReportInput& in, FILE* out) {
            "conn/s 50 concurrent", "KiB per idle conn", "CPU s per GiB"});
   for (const auto& relay : in.relays) {
     auto tput = [&](int streams) {
-      std::string up = "bulk_" + std::to_string(streams) + "_up", down = "bulk_" + std::to_string(streams) + "_down";
+      std::string up = "bulk_" + std::to_string(streams) + "_up",
+                  down = "bulk_" + std::to_string(streams) + "_down";
       if (!r.has(relay, up) || !r.has(relay, down)) return std::string("—");
       double v = mean2(r, relay, up, down);
       std::string cell = fmt_num(v, 0);
@@ -129,12 +139,13 @@ void print_targets(const ReportInput& in, FILE* out) {
   const Results& r = *in.results;
   const std::string j = "jinx", h = "haproxy";
   Table t({"target (issue 5)", "jinx", "bound", "met"});
-  auto check = [&](const std::string& what, const std::string& relay, const std::string& key, double bound,
-                   bool at_most, int decimals) {
+  auto check = [&](const std::string& what, const std::string& relay, const std::string& key,
+                   double bound, bool at_most, int decimals) {
     if (!r.has(relay, key) || std::isnan(bound)) return;
     double v = r.get(relay, key);
     bool ok = at_most ? v <= bound : v >= bound;
-    t.row({what, fmt_num(v, decimals), (at_most ? "≤ " : "≥ ") + fmt_num(bound, decimals), ok ? "yes" : "NO"});
+    t.row({what, fmt_num(v, decimals), (at_most ? "≤ " : "≥ ") + fmt_num(bound, decimals),
+           ok ? "yes" : "NO"});
   };
   for (const auto& cfg : all_bulk_configs()) {
     std::string name = std::to_string(cfg.streams) + (cfg.streams == 1 ? " stream " : " streams ") +
@@ -147,21 +158,24 @@ void print_targets(const ReportInput& in, FILE* out) {
   check("conn/s sequential ≥ haproxy", j, kConnSeq, r.get(h, kConnSeq), false, 0);
   check("conn/s 50 concurrent ≥ haproxy", j, kConn50, r.get(h, kConn50), false, 0);
   for (size_t n : in.options->idle_counts) {
-    check("KiB per idle conn at " + fmt_num(static_cast<double>(n), 0) + " ≤ 4", j, kib_per_conn_key(n), 4, true, 1);
+    check("KiB per idle conn at " + fmt_num(static_cast<double>(n), 0) + " ≤ 4", j,
+          kib_per_conn_key(n), 4, true, 1);
   }
   check("idle RSS MiB ≤ 8", j, kIdleRssMib, 8, true, 1);
-  check("peak RSS MiB during bulk ≤ 64 (bulk moved " + fmt_num(r.get(j, kBulkGib), 1) + " GiB)", j, kPeakRssMib,
-        64, true, 1);
+  check("peak RSS MiB during bulk ≤ 64 (bulk moved " + fmt_num(r.get(j, kBulkGib), 1) + " GiB)", j,
+        kPeakRssMib, 64, true, 1);
   for (const auto& cfg : all_bulk_configs()) {
     check("0 ms latency toxic, " + cfg.key() + " ≥ 0.8× passthrough", "jinx+latency0ms", cfg.key(),
           0.8 * r.get(j, cfg.key()), false, 0);
   }
   for (const char* key : {"bulk_1_up", "bulk_1_down"}) {
-    check(std::string("100 ms latency toxic, ") + key + " ≥ 200 MB/s", "jinx+latency100ms", key, 200, false, 0);
+    check(std::string("100 ms latency toxic, ") + key + " ≥ 200 MB/s", "jinx+latency100ms", key,
+          200, false, 0);
   }
   std::string s = t.str();
   if (s.find("\n", s.find("\n") + 1) + 1 == s.size()) return;  // header only: nothing to check
-  std::fprintf(out, "\n### Targets of issue 5 (jinx against haproxy and direct of this run)\n\n%s", s.c_str());
+  std::fprintf(out, "\n### Targets of issue 5 (jinx against haproxy and direct of this run)\n\n%s",
+               s.c_str());
 }
 
 }  // namespace

@@ -25,10 +25,10 @@
 
 // Prints a measured figure (configured value beside measured one) on
 // stdout, without the INFO context that doctest's MESSAGE would repeat.
-#define MEASURED(...)                                  \
-  do {                                                 \
-    std::ostringstream measured_;                      \
-    measured_ << __VA_ARGS__;                          \
+#define MEASURED(...)                                           \
+  do {                                                          \
+    std::ostringstream measured_;                               \
+    measured_ << __VA_ARGS__;                                   \
     std::cout << "[measured] " << measured_.str() << std::endl; \
   } while (0)
 
@@ -39,8 +39,8 @@ constexpr uint64_t KiB = 1024, MiB = 1024 * 1024;
 // A [[proxy]] table listening on 127.0.0.1, port 0.
 inline std::string proxy_toml(const std::string& name, const std::string& upstream,
                               const std::string& extra = "") {
-  return "[[proxy]]\nname = \"" + name + "\"\nlisten = \"127.0.0.1:0\"\nupstream = \"" +
-         upstream + "\"\n" + extra + "\n";
+  return "[[proxy]]\nname = \"" + name + "\"\nlisten = \"127.0.0.1:0\"\nupstream = \"" + upstream +
+         "\"\n" + extra + "\n";
 }
 
 // One request/response of n bytes through an echo upstream; the round trip
@@ -76,6 +76,8 @@ inline bool lists_toxic(const json& close, const std::string& toxic) {
   return std::find(it->begin(), it->end(), json(toxic)) != it->end();
 }
 
-inline std::string errname(int e) { return e ? std::strerror(e) : "no error"; }
+inline std::string errname(int e) {
+  return e ? std::strerror(e) : "no error";
+}
 
 }  // namespace jinx_test

@@ -53,18 +53,18 @@ toxicity = 0.3
 }  // namespace
 
 TEST_SUITE("toxics") {
+  TEST_CASE(
+      "toxicity: over 1000 connections the affected fraction is within binomial bounds, "
+      "and the same seed affects the same connection numbers") {
+    std::set<int> first = affected_connections(/*seed=*/1234, /*clients=*/1);
+    // Binomial(1000, 0.3): mean 300, sd 14.5; allow 5 sd.
+    MEASURED("toxicity 0.3: " << first.size() << " of " << kConns << " connections affected");
+    CHECK(first.size() >= 228);
+    CHECK(first.size() <= 372);
 
-TEST_CASE("toxicity: over 1000 connections the affected fraction is within binomial bounds, "
-          "and the same seed affects the same connection numbers") {
-  std::set<int> first = affected_connections(/*seed=*/1234, /*clients=*/1);
-  // Binomial(1000, 0.3): mean 300, sd 14.5; allow 5 sd.
-  MEASURED("toxicity 0.3: " << first.size() << " of " << kConns << " connections affected");
-  CHECK(first.size() >= 228);
-  CHECK(first.size() <= 372);
-
-  std::set<int> again = affected_connections(/*seed=*/1234, /*clients=*/8);
-  CHECK_MESSAGE(again == first, "same seed, different timing: " << again.size() << " vs "
-                                                                << first.size() << " affected");
-}
+    std::set<int> again = affected_connections(/*seed=*/1234, /*clients=*/8);
+    CHECK_MESSAGE(again == first, "same seed, different timing: " << again.size() << " vs "
+                                                                  << first.size() << " affected");
+  }
 
 }  // TEST_SUITE

@@ -14,7 +14,9 @@ inline double ms_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
-inline double ms_since(Clock::time_point from) { return ms_between(from, Clock::now()); }
+inline double ms_since(Clock::time_point from) {
+  return ms_between(from, Clock::now());
+}
 
 // Remaining time until `deadline`, never negative, in whole milliseconds
 // rounded up (for poll()).

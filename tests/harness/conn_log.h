@@ -19,15 +19,15 @@ namespace jinx_test {
 struct ConnRecord {
   int index = 0;  // 1-based accept order at this server
   Clock::time_point accepted{};
-  uint64_t bytes = 0;                     // bytes received
-  uint64_t digest = Fnv1a64().value();    // FNV-1a 64 of bytes received
-  std::string data;                       // bytes received, if the log keeps them
-  std::vector<Arrival> arrivals;          // one per recv() with data
-  uint64_t sent = 0;                      // bytes the server sent
+  uint64_t bytes = 0;                   // bytes received
+  uint64_t digest = Fnv1a64().value();  // FNV-1a 64 of bytes received
+  std::string data;                     // bytes received, if the log keeps them
+  std::vector<Arrival> arrivals;        // one per recv() with data
+  uint64_t sent = 0;                    // bytes the server sent
   int send_error = 0;
-  bool eof = false;                       // the client's FIN arrived
-  int error = 0;                          // recv() errno (ECONNRESET, ...)
-  bool done = false;                      // the server is finished with it
+  bool eof = false;   // the client's FIN arrived
+  int error = 0;      // recv() errno (ECONNRESET, ...)
+  bool done = false;  // the server is finished with it
   Clock::time_point finished{};
 };
 

@@ -3,11 +3,10 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "clock.h"
 
@@ -36,7 +35,9 @@ class Match {
   std::vector<std::pair<std::string, json>> fields_;
 };
 
-inline Match ev(std::string event) { return Match(std::move(event)); }
+inline Match ev(std::string event) {
+  return Match(std::move(event));
+}
 
 // Event field helpers that tolerate absence.
 double t_of(const json& e);  // e["t"] as a number (NaN if absent)

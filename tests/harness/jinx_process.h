@@ -31,13 +31,13 @@ struct ExitStatus {
   bool timed_out = false;  // still running at the deadline
   bool exited = false;     // exited normally; code is valid
   int code = -1;
-  int signal = 0;          // the signal that killed it, if any
+  int signal = 0;  // the signal that killed it, if any
   std::string str() const;
 };
 
 // How to start jinx (besides its arguments).
 struct JinxOptions {
-  std::optional<std::string> stdin_text;  // fed to stdin, then EOF; else /dev/null
+  std::optional<std::string> stdin_text;                 // fed to stdin, then EOF; else /dev/null
   std::vector<std::pair<std::string, std::string>> env;  // set in the child
   bool stderr_pty = false;       // stderr is a pseudo-terminal (status line)
   std::string scenario;          // shown by describe()
@@ -57,8 +57,7 @@ class JinxProcess {
   // `jinx run OPTIONS FILE [-- COMMAND...]` with the scenario in a temp file.
   static std::unique_ptr<JinxProcess> run(std::string_view scenario,
                                           std::vector<std::string> options = {},
-                                          std::vector<std::string> command = {},
-                                          Options opts = {});
+                                          std::vector<std::string> command = {}, Options opts = {});
   // `jinx run OPTIONS -` with the scenario on stdin.
   static std::unique_ptr<JinxProcess> run_stdin(std::string_view scenario,
                                                 std::vector<std::string> options = {});

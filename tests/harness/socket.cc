@@ -39,9 +39,13 @@ void Socket::reset() {
   close();
 }
 
-bool Socket::shutdown_write() { return fd_ >= 0 && ::shutdown(fd_, SHUT_WR) == 0; }
+bool Socket::shutdown_write() {
+  return fd_ >= 0 && ::shutdown(fd_, SHUT_WR) == 0;
+}
 
-std::string address(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+std::string address(uint16_t port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
 
 uint16_t port_of(const std::string& hostport) {
   auto colon = hostport.rfind(':');
@@ -214,8 +218,8 @@ IoResult read_until_eof(int fd, ms timeout, bool keep) {
 }
 
 IoResult read_for(int fd, ms window, bool keep) {
-  return read_loop(fd, Clock::now() + window, keep, 0, [](const IoResult&) { return false; },
-                   false);
+  return read_loop(
+      fd, Clock::now() + window, keep, 0, [](const IoResult&) { return false; }, false);
 }
 
 std::string local_address(int fd) {

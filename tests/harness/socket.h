@@ -64,12 +64,12 @@ struct Arrival {
 };
 
 struct IoResult {
-  uint64_t bytes = 0;      // bytes sent or received
-  bool eof = false;        // peer's FIN seen
-  int error = 0;           // errno of the failed call (ECONNRESET, EPIPE...)
-  bool timed_out = false;  // deadline reached first
-  std::string data;        // received bytes, when kept
-  uint64_t digest = 0;     // FNV-1a 64 of received bytes
+  uint64_t bytes = 0;             // bytes sent or received
+  bool eof = false;               // peer's FIN seen
+  int error = 0;                  // errno of the failed call (ECONNRESET, EPIPE...)
+  bool timed_out = false;         // deadline reached first
+  std::string data;               // received bytes, when kept
+  uint64_t digest = 0;            // FNV-1a 64 of received bytes
   std::vector<Arrival> arrivals;  // each recv() that returned data
   Clock::time_point eof_at{};     // when EOF or the error was seen
   bool ok() const { return !eof && !error && !timed_out; }

@@ -17,9 +17,13 @@ TcpServer::TcpServer(Handler handler) : handler_(std::move(handler)) {
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
-TcpServer::~TcpServer() { stop(); }
+TcpServer::~TcpServer() {
+  stop();
+}
 
-std::string TcpServer::address() const { return jinx_test::address(port_); }
+std::string TcpServer::address() const {
+  return jinx_test::address(port_);
+}
 
 void TcpServer::accept_loop() {
   while (!stopping_) {

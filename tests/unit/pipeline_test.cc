@@ -251,7 +251,8 @@ TEST_CASE("chunks share blocks and return them to the pool") {
 
 namespace jinx {
 
-TEST_CASE("a pipeline is transparent (bytes may be spliced past it) only while no stage would act") {
+TEST_CASE(
+    "a pipeline is transparent (bytes may be spliced past it) only while no stage would act") {
   test::FakeOwner owner;
   Pipeline p(owner);
   CHECK(p.transparent());
