@@ -31,7 +31,4 @@ LoadResult load_scenario_file(const std::string& path);
 // "FILE:LINE:COL: error: MESSAGE", compiler style.
 std::string format_diagnostic(const std::string& file, const Diagnostic& d);
 
-// The nearest of `candidates` to `word`, or empty when none is close.
-std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates);
-
 }  // namespace jinx

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "schedule.h"
+#include "suggest.h"
 
 namespace jinx {
 namespace {
