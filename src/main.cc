@@ -27,7 +27,23 @@ jinx::EventFormat format_of(const std::string& text) {
   return text == "text" ? jinx::EventFormat::text : jinx::EventFormat::json;
 }
 
-int run_command(const std::string& file, const std::string& format, const std::string& seed,
+// --seed of `sub`, if given: an unsigned 64-bit integer. False (with a
+// message) when it was given but is not one.
+bool read_seed(const CLI::App* sub, const std::string& text, std::optional<uint64_t>* seed) {
+  if (sub->count("--seed") == 0) return true;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-') {
+    std::fprintf(stderr, "jinx: error: --seed: '%s' is not an unsigned 64-bit integer\n",
+                 text.c_str());
+    return false;
+  }
+  *seed = v;
+  return true;
+}
+
+int run_command(const std::string& file, const std::string& format, std::optional<uint64_t> seed,
                 const std::string& duration, const std::string& start_at, bool quiet,
                 bool no_progress, std::vector<std::string> command) {
   jinx::RunOptions options;
@@ -35,17 +51,7 @@ int run_command(const std::string& file, const std::string& format, const std::s
   options.quiet = quiet;
   options.progress = !no_progress;
   options.command = std::move(command);
-  if (!seed.empty()) {
-    char* end = nullptr;
-    errno = 0;
-    unsigned long long v = std::strtoull(seed.c_str(), &end, 10);
-    if (*end != '\0' || errno != 0 || seed[0] == '-') {
-      std::fprintf(stderr, "jinx: error: --seed: '%s' is not an unsigned 64-bit integer\n",
-                   seed.c_str());
-      return kUsageError;
-    }
-    options.seed = v;
-  }
+  options.seed = seed;
   if (!duration.empty()) {
     std::string err;
     if (duration == "inf") {
@@ -179,29 +185,13 @@ int main(int argc, char** argv) {
 
   try {
     if (run->parsed()) {
-      if (run->count("--seed") > 0 && seed.empty()) {
-        std::fprintf(stderr, "jinx: error: --seed: an empty value is not a seed\n");
-        return kUsageError;
-      }
-      return run_command(file, format, seed, duration, start_at, quiet, no_progress, command);
+      std::optional<uint64_t> run_seed;
+      if (!read_seed(run, seed, &run_seed)) return kUsageError;
+      return run_command(file, format, run_seed, duration, start_at, quiet, no_progress, command);
     }
     if (check->parsed()) return jinx::check_command(check_files);
     if (plan->parsed()) {
-      if (plan->count("--seed") > 0 && plan_seed.empty()) {
-        std::fprintf(stderr, "jinx: error: --seed: an empty value is not a seed\n");
-        return kUsageError;
-      }
-      if (!plan_seed.empty()) {
-        char* end = nullptr;
-        errno = 0;
-        unsigned long long v = std::strtoull(plan_seed.c_str(), &end, 10);
-        if (*end != '\0' || errno != 0 || plan_seed[0] == '-') {
-          std::fprintf(stderr, "jinx: error: --seed: '%s' is not an unsigned 64-bit integer\n",
-                       plan_seed.c_str());
-          return kUsageError;
-        }
-        plan_options.seed = v;
-      }
+      if (!read_seed(plan, plan_seed, &plan_options.seed)) return kUsageError;
       if (plan_width > 0) plan_options.width = plan_width;
       plan_options.format = format_of(plan_format);
       return jinx::plan_command(plan_options);

@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "toxics/factory.h"
+#include "toxics/held_queue.h"
 
 namespace jinx {
 namespace {
@@ -33,12 +34,7 @@ class BandwidthStage final : public Stage {
 
   void on_timer(StageIo& io) override { pump(io); }
 
-  void flush(StageIo& io) override {
-    while (!queue_.empty()) {
-      io.emit(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-  }
+  void flush(StageIo& io) override { emit_all(queue_, io); }
 
  private:
   size_t piece_size() const {

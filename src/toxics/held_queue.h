@@ -8,6 +8,14 @@
 
 namespace jinx {
 
+// Hands on every chunk of a plain FIFO, in order (a window closed).
+inline void emit_all(std::deque<Chunk>& chunks, StageIo& io) {
+  while (!chunks.empty()) {
+    io.emit(std::move(chunks.front()));
+    chunks.pop_front();
+  }
+}
+
 class HeldQueue {
  public:
   struct Item {

@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "toxics/factory.h"
+#include "toxics/held_queue.h"
 
 namespace jinx {
 namespace {
@@ -25,12 +26,7 @@ class SlicerStage final : public Stage {
   }
   Micros wakeup() const override { return queue_.empty() ? kNever : next_; }
   void on_timer(StageIo& io) override { pump(io); }
-  void flush(StageIo& io) override {
-    while (!queue_.empty()) {
-      io.emit(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-  }
+  void flush(StageIo& io) override { emit_all(queue_, io); }
 
  private:
   size_t draw_size() {

@@ -3,6 +3,7 @@
 #include <deque>
 
 #include "toxics/factory.h"
+#include "toxics/held_queue.h"
 
 namespace jinx {
 namespace {
@@ -10,12 +11,7 @@ namespace {
 class StallStage final : public Stage {
  public:
   void push(Chunk&& chunk, StageIo& /*io*/) override { held_.push_back(std::move(chunk)); }
-  void flush(StageIo& io) override {
-    while (!held_.empty()) {
-      io.emit(std::move(held_.front()));
-      held_.pop_front();
-    }
-  }
+  void flush(StageIo& io) override { emit_all(held_, io); }
 
  private:
   std::deque<Chunk> held_;
