@@ -52,5 +52,11 @@ fuzz:
 	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_loader fuzz_units fuzz_schedule
 	@tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
+# jinx under sustained load: 1,000 connections through 4 proxies while every
+# toxic type toggles every second, with checksums, fd, RSS and CPU checks
+# (tests/soak). Not part of `make test`, which runs a 30-second version.
+soak: all
+	$(BUILD)/tests/soak/jinx_soak --duration $(DURATION) --connections 1000 --proxies 4
+
 clean:
 	rm -rf $(BUILD) $(BUILD)-sanitize $(BUILD)-fuzz

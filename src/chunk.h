@@ -66,6 +66,18 @@ class Chunk {
 
   // Splits off the first n bytes (n < size) as a chunk sharing the block.
   Chunk take_front(size_t n);
+  // Absorbs `next` when it continues this chunk in the same block and was
+  // read at the same time (the clock ticks in milliseconds), so a trickle of
+  // tiny reads held by a toxic costs one chunk, not thousands.
+  bool try_append(Chunk& next) {
+    if (block_ == nullptr || block_ != next.block_ || offset_ + length_ != next.offset_ ||
+        read_time_ != next.read_time_ || eof_ || next.eof_) {
+      return false;
+    }
+    length_ += next.length_;
+    next.reset();
+    return true;
+  }
   // Drops all but the first n bytes.
   void truncate(size_t n) { length_ = static_cast<uint32_t>(n < length_ ? n : length_); }
   void reset() {

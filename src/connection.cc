@@ -227,6 +227,7 @@ void Connection::on_connected(int status) {
   if (closing_) return;
   down_.sink_connected();  // the client was connected all along
   down_.unblock(RelayDirection::kNotConnected);
+  backpressure_changed();  // the client may have filled the buffer meanwhile
 }
 
 RelayDirection& Connection::direction_from(uv_stream_t* source) {
@@ -242,16 +243,33 @@ void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* b
     *buf = uv_buf_init(nullptr, 0);
     return;
   }
-  if (self->read_block_ == nullptr) self->read_block_ = Block::take();
-  *buf = uv_buf_init(self->read_block_->data, Block::kSize);
+  // Reads fill one block one after another, so a peer trickling tiny writes
+  // into a holding toxic costs the bytes it sends, not a block per write.
+  constexpr size_t kMinRead = 16 * 1024;
+  if (self->read_block_ == nullptr || Block::kSize - self->read_offset_ < kMinRead) {
+    if (self->read_block_ != nullptr) self->read_block_->release();
+    self->read_block_ = Block::take();
+    self->read_offset_ = 0;
+  }
+  *buf = uv_buf_init(self->read_block_->data + self->read_offset_,
+                     static_cast<unsigned>(Block::kSize - self->read_offset_));
 }
 
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
   auto* self = static_cast<Connection*>(stream->data);
   RelayDirection& dir = self->direction_from(stream);
   if (nread > 0) {
-    Block* block = std::exchange(self->read_block_, nullptr);
-    dir.on_read(Chunk(block, 0, static_cast<uint32_t>(nread), self->now()));
+    Block* block = self->read_block_;
+    block->retain();  // one reference for the chunk, one kept for the next read
+    auto offset = static_cast<uint32_t>(self->read_offset_);
+    self->read_offset_ += static_cast<size_t>(nread);
+    dir.on_read(Chunk(block, offset, static_cast<uint32_t>(nread), self->now()));
+    // Everything read into the block is already written: give it back, so an
+    // idle connection pins no buffer.
+    if (self->read_block_ == block && block->refs == 1) {
+      block->release();
+      self->read_block_ = nullptr;
+    }
     return;
   }
   // Nothing was read: keep the block for the next read.
@@ -261,16 +279,65 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*b
     return;
   }
   if (nread == UV_EOF) {
-    if (!self->first_end_) self->first_end_ = dir.direction();
+    // A reset that came with unread data shows as end of file (libuv stops
+    // at the hang-up); the socket still holds the error. A reset must not be
+    // passed on as a clean FIN.
+    if (int err = pending_socket_error(stream); err != 0) {
+      self->on_peer_error(dir.direction(), err);
+      return;
+    }
     dir.on_end_of_stream();
     return;
   }
   self->on_peer_error(dir.direction(), static_cast<int>(nread));
 }
 
+int Connection::pending_socket_error(uv_stream_t* stream) {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) != 0) return 0;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) return 0;
+  return uv_translate_sys_error(err);
+}
+
+void Connection::note_end(Direction dir) {
+  if (!first_end_) first_end_ = dir;
+}
+
+void Connection::backpressure_changed() {
+  // A direction that stopped reading no longer sees its peer's RST, so while
+  // one is held back the sockets are checked for a pending error every
+  // second. The dial timer is free once connected. Only the start is handled
+  // here (this runs on every busy write); the timer stops itself.
+  bool blocked = up_.backpressured() || down_.backpressured();
+  if (blocked && connected_ && !closing_ && !watching_) {
+    watching_ = true;
+    uv_timer_start(
+        &dial_timer_,
+        [](uv_timer_t* t) {
+          auto* self = static_cast<Connection*>(t->data);
+          if (!self->up_.backpressured() && !self->down_.backpressured()) {
+            self->watching_ = false;
+            uv_timer_stop(t);
+            return;
+          }
+          auto* client = reinterpret_cast<uv_stream_t*>(&self->client_);
+          auto* upstream = reinterpret_cast<uv_stream_t*>(&self->upstream_);
+          if (int err = pending_socket_error(client); err != 0) {
+            self->on_peer_error(Direction::upstream, err);
+          } else if (int e = pending_socket_error(upstream); e != 0) {
+            self->on_peer_error(Direction::downstream, e);
+          }
+        },
+        1000, 1000);
+  }
+}
+
 void Connection::on_peer_error(Direction source_dir, int status) {
   bool client_side = source_dir == Direction::upstream;
-  if (status == UV_ECONNRESET || status == UV_EPIPE) {
+  // ENOTCONN: the peer reset before we shut our side down.
+  if (status == UV_ECONNRESET || status == UV_EPIPE || status == UV_ENOTCONN) {
     close(client_side ? CloseReason::client_reset : CloseReason::upstream_reset, {}, !client_side,
           client_side);
   } else {

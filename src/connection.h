@@ -62,6 +62,10 @@ class Connection {
 
   // From the directions.
   void on_read_error(Direction dir, int status) { on_peer_error(dir, status); }
+  // The source of `dir` ended its stream (FIN): the first one names the close.
+  void note_end(Direction dir);
+  // A direction started or stopped being held back by its buffer cap.
+  void backpressure_changed();
   void on_write_error(Direction dir, int status);
   void on_end_delivered(Direction dir);
 
@@ -78,6 +82,8 @@ class Connection {
   void connect_to(const sockaddr* addr);
   void on_connected(int status);
   void on_peer_error(Direction source_dir, int status);
+  // The socket's pending error (SO_ERROR) as a libuv error, or 0.
+  static int pending_socket_error(uv_stream_t* stream);
   void on_handle_closed();
   RelayDirection& direction_from(uv_stream_t* source);
 
@@ -90,7 +96,8 @@ class Connection {
   uv_getaddrinfo_t resolve_req_;
   RelayDirection up_;            // client -> upstream
   RelayDirection down_;          // upstream -> client
-  Block* read_block_ = nullptr;  // the block handed to the read in progress
+  Block* read_block_ = nullptr;  // where reads land, while chunks of it are alive
+  size_t read_offset_ = 0;       // the next read goes here in read_block_
   uint64_t opened_at_ = 0;       // uv_hrtime(), ns: durations finer than the loop clock
   uint64_t dial_started_ = 0;
   std::vector<uint16_t> toxics_;        // toxics that applied, in order of first use
@@ -101,6 +108,7 @@ class Connection {
   bool connecting_ = false;
   bool connected_ = false;
   bool closing_ = false;
+  bool watching_ = false;  // dial_timer_ checks for resets under back-pressure
 };
 
 }  // namespace jinx

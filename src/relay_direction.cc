@@ -31,13 +31,17 @@ Micros RelayDirection::now() const {
 }
 
 void RelayDirection::block(unsigned reason) {
+  bool was = backpressured();
   blocked_ |= reason;
   update_reading();
+  if (backpressured() != was) conn_.backpressure_changed();
 }
 
 void RelayDirection::unblock(unsigned reason) {
+  bool was = backpressured();
   blocked_ &= ~reason;
   update_reading();
+  if (backpressured() != was) conn_.backpressure_changed();
 }
 
 void RelayDirection::update_reading() {
@@ -59,6 +63,7 @@ void RelayDirection::on_read(Chunk&& chunk) {
 }
 
 void RelayDirection::on_end_of_stream() {
+  conn_.note_end(dir_);
   block(kEnded);
   pipeline_.push(Chunk::end_of_stream(now()));
   if (!pipeline_.empty()) arm_timer();

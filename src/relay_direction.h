@@ -64,6 +64,7 @@ class RelayDirection final : public PipelineOwner {
   Pipeline& pipeline() { return pipeline_; }
 
   void block(unsigned reason);
+  bool backpressured() const { return (blocked_ & (kBackpressure | kSinkBusy)) != 0 && !stopped_; }
   void unblock(unsigned reason);
   // The sink's socket is connected: flush what waited for it.
   void sink_connected();

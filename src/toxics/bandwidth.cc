@@ -21,7 +21,7 @@ class BandwidthStage final : public Stage {
   void update(const std::vector<double>& attrs) override { rate_ = attrs[0]; }
 
   void push(Chunk&& chunk, StageIo& io) override {
-    queue_.push_back(std::move(chunk));
+    push_merged(queue_, std::move(chunk));
     pump(io);
   }
 

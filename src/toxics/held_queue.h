@@ -8,6 +8,12 @@
 
 namespace jinx {
 
+// Appends to a plain FIFO, merging with the last chunk where it can.
+inline void push_merged(std::deque<Chunk>& chunks, Chunk&& c) {
+  if (!chunks.empty() && chunks.back().try_append(c)) return;
+  chunks.push_back(std::move(c));
+}
+
 // Hands on every chunk of a plain FIFO, in order (a window closed).
 inline void emit_all(std::deque<Chunk>& chunks, StageIo& io) {
   while (!chunks.empty()) {
@@ -25,7 +31,12 @@ class HeldQueue {
   bool empty() const { return items_.empty(); }
   Micros front_release() const { return items_.empty() ? kNever : items_.front().release; }
   Chunk& front() { return items_.front().chunk; }
-  void push(Micros release, Chunk&& c) { items_.push_back({release, std::move(c)}); }
+  void push(Micros release, Chunk&& c) {
+    if (!items_.empty() && items_.back().release == release && items_.back().chunk.try_append(c)) {
+      return;
+    }
+    items_.push_back({release, std::move(c)});
+  }
   Chunk pop() {
     Chunk c = std::move(items_.front().chunk);
     items_.pop_front();

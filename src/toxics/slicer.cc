@@ -21,7 +21,7 @@ class SlicerStage final : public Stage {
   }
 
   void push(Chunk&& chunk, StageIo& io) override {
-    queue_.push_back(std::move(chunk));
+    push_merged(queue_, std::move(chunk));
     pump(io);
   }
   Micros wakeup() const override { return queue_.empty() ? kNever : next_; }

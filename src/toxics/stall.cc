@@ -10,7 +10,7 @@ namespace {
 
 class StallStage final : public Stage {
  public:
-  void push(Chunk&& chunk, StageIo& /*io*/) override { held_.push_back(std::move(chunk)); }
+  void push(Chunk&& chunk, StageIo& /*io*/) override { push_merged(held_, std::move(chunk)); }
   void flush(StageIo& io) override { emit_all(held_, io); }
 
  private:

@@ -1,0 +1,84 @@
+// Shared by the hostile-peer tests (issue 6, item 4): the harness, and what
+// /proc says about the jinx under test.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "byte_stream.h"
+#include "clock.h"
+#include "events.h"
+#include "jinx_process.h"
+#include "servers.h"
+#include "socket.h"
+#include "text.h"
+
+// A measured figure, on stdout (as the e2e tests print theirs).
+#define MEASURED(...)                                           \
+  do {                                                          \
+    std::ostringstream measured_;                               \
+    measured_ << __VA_ARGS__;                                   \
+    std::cout << "[measured] " << measured_.str() << std::endl; \
+  } while (0)
+
+namespace jinx_test {
+
+constexpr uint64_t KiB = 1024, MiB = 1024 * 1024;
+
+// utime + stime of a process, in seconds (from /proc/PID/stat).
+double cpu_seconds(pid_t pid);
+// Entries in /proc/PID/fd, or -1.
+int open_fds(pid_t pid);
+
+// CPU a process used over `window` of wall time, as a share of one core.
+inline double cpu_share_over(pid_t pid, ms window) {
+  double before = cpu_seconds(pid);
+  auto t0 = Clock::now();
+  std::this_thread::sleep_for(window);
+  double wall = ms_since(t0) / 1000;
+  return (cpu_seconds(pid) - before) / wall;
+}
+
+// A [[proxy]] on 127.0.0.1, port 0.
+inline std::string proxy_toml(const std::string& name, const std::string& upstream,
+                              const std::string& extra = "") {
+  return "[[proxy]]\nname = \"" + name + "\"\nlisten = \"127.0.0.1:0\"\nupstream = \"" + upstream +
+         "\"\n" + extra + "\n";
+}
+
+// Polls `value` every 100 ms until it has not grown for `quiet`, or `limit`
+// passed; returns the last value.
+template <typename Value>
+auto wait_plateau(Value value, ms quiet, ms limit) {
+  auto deadline = Clock::now() + limit;
+  auto last = value();
+  auto since = Clock::now();
+  while (Clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    auto now = value();
+    if (now != last) {
+      last = now;
+      since = Clock::now();
+    } else if (Clock::now() - since >= quiet) {
+      break;
+    }
+  }
+  return last;
+}
+
+// SIGTERM, then a clean exit (143) within the 2 s the spec allows, plus slack.
+template <typename Jinx>
+void ends_cleanly(Jinx& jinx) {
+  REQUIRE_MESSAGE(jinx.running(), "jinx died during the test\n" << jinx.describe());
+  jinx.send_signal(SIGTERM);
+  ExitStatus st = jinx.wait_exit(5000ms);
+  CHECK_MESSAGE((st.exited && st.code == 143), st.str() << "\n" << jinx.describe());
+}
+
+}  // namespace jinx_test

@@ -1,0 +1,48 @@
+// Clients that connect and send nothing.
+#include "hostile.h"
+
+using namespace jinx_test;
+
+TEST_SUITE("hostile") {
+  TEST_CASE("idle clients: jinx stays idle, then closes them cleanly with reason shutdown") {
+    constexpr int kClients = 100;
+    EchoServer up;
+    auto jinx = JinxProcess::run(proxy_toml("idle", up.address()));
+    std::string addr = jinx->listen_address("idle");
+
+    std::vector<Socket> clients;
+    for (int i = 0; i < kClients; ++i) clients.push_back(connect_or_throw(addr));
+    // Every one is accepted and dialled, though it never says a word.
+    jinx->wait_count(ev("conn_upstream"), kClients, 5000ms);
+    REQUIRE(up.log().wait_opened(kClients, 5000ms));
+
+    double cpu = cpu_share_over(jinx->pid(), 2000ms);
+    MEASURED("jinx CPU with " << kClients << " idle connections: " << cpu * 100
+                              << "% of one core over 2 s");
+    CHECK(cpu < 0.05);
+    CHECK(jinx->find(ev("conn_close")).empty());
+
+    jinx->send_signal(SIGTERM);
+    auto closes = jinx->wait_count(ev("conn_close"), kClients, 5000ms);
+    for (const auto& c : closes) {
+      CHECK(c.body["reason"] == "shutdown");
+      CHECK(c.body["bytes_up"] == 0);
+      CHECK(c.body["bytes_down"] == 0);
+    }
+    // FIN, not RST: every client reads a clean end of stream.
+    for (auto& c : clients) {
+      IoResult r = read_until_eof(c.fd(), 3000ms, false);
+      CHECK_MESSAGE((r.eof && r.bytes == 0), r.str());
+    }
+    ExitStatus st = jinx->wait_exit(5000ms);
+    CHECK_MESSAGE((st.exited && st.code == 143), st.str());
+    // The upstream side saw nothing but the end of stream.
+    for (int i = 1; i <= kClients; ++i) {
+      auto rec = up.log().wait_done(i, 3000ms);
+      REQUIRE(rec);
+      CHECK(rec->bytes == 0);
+      CHECK(rec->eof);
+    }
+  }
+
+}  // TEST_SUITE

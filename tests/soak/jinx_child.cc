@@ -1,0 +1,174 @@
+#include "jinx_child.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "socket.h"
+
+namespace soak {
+
+JinxChild::JinxChild(Loop& loop, const std::string& binary, const std::vector<std::string>& args,
+                     OnEvent on_event)
+    : loop_(loop), on_event_(std::move(on_event)) {
+  std::vector<std::string> argv_s{binary};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe2 failed");
+  pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execv(argv[0], argv.data());
+    const char msg[] = "jinx_soak: execv failed\n";
+    ssize_t ignored = write(2, msg, sizeof msg - 1);
+    (void)ignored;
+    _exit(127);
+  }
+  setpgid(pid_, pid_);
+  close(out[1]);
+  close(err[1]);
+  for (Pipe* p : {&out_, &err_}) {
+    p->owner = this;
+    p->fd = p == &out_ ? out[0] : err[0];
+    p->is_stdout = p == &out_;
+    fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+    loop_.add(p->fd, EPOLLIN, p);
+  }
+}
+
+JinxChild::~JinxChild() {
+  kill_now();
+  close_pipe(out_);
+  close_pipe(err_);
+}
+
+void JinxChild::close_pipe(Pipe& p) {
+  if (p.fd < 0) return;
+  loop_.remove(p.fd);
+  close(p.fd);
+  p.fd = -1;
+}
+
+void JinxChild::Pipe::on_events(uint32_t /*events*/) {
+  char buf[1 << 16];
+  for (int i = 0; i < 16 && fd >= 0; ++i) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      if (!is_stdout) {
+        text.append(buf, static_cast<size_t>(n));
+        if (text.size() > 16384) text.erase(0, text.size() - 16384);
+        continue;
+      }
+      text.append(buf, static_cast<size_t>(n));
+      size_t start = 0;
+      for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+        owner->take_line(text.substr(start, nl - start));
+      text.erase(0, start);
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      if (is_stdout && !text.empty()) owner->take_line(text);
+      text.clear();
+      owner->close_pipe(*this);
+    } else {
+      break;
+    }
+  }
+}
+
+void JinxChild::take_line(const std::string& line) {
+  ++lines_;
+  json e = json::parse(line, nullptr, false);
+  if (e.is_discarded() || !e.is_object()) {
+    ++bad_lines_;
+    return;
+  }
+  on_event_(e);
+}
+
+void JinxChild::signal(int sig) {
+  if (!status_ && pid_ > 0) ::kill(pid_, sig);
+}
+
+std::optional<int> JinxChild::poll_exit() {
+  if (status_ || pid_ <= 0) return status_;
+  int st = 0;
+  if (waitpid(pid_, &st, WNOHANG) == pid_) status_ = st;
+  return status_;
+}
+
+void JinxChild::kill_now() {
+  if (pid_ <= 0 || status_) return;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  status_ = st;
+}
+
+int count_fds(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = opendir(path.c_str());
+  if (!d) return -1;
+  int n = 0;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n;
+}
+
+double cpu_seconds(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return 0;
+  char buf[1024];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // The command name (field 2) may hold spaces: count fields after the ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return 0;
+  unsigned long long utime = 0, stime = 0;
+  // Fields 3..13 skipped, then utime (14) and stime (15).
+  if (std::sscanf(p + 2, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime, &stime) !=
+      2)
+    return 0;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+ProcSample sample_proc(pid_t pid) {
+  ProcSample s;
+  s.rss_kib = jinx_test::rss_kib(pid);
+  s.fds = count_fds(pid);
+  s.cpu_s = cpu_seconds(pid);
+  return s;
+}
+
+}  // namespace soak

@@ -1,0 +1,138 @@
+#include "scenario.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+namespace soak {
+namespace {
+
+// Per-proxy relay buffer: small enough that 1000 connections under stall
+// stay in memory, varied so that several watermark sizes are exercised.
+const char* const kBuffers[] = {"256KiB", "1MiB", "128KiB", "512KiB"};
+
+struct Row {
+  int role;
+  const char* type;
+  const char* stream;
+  double toxicity;
+  const char* attrs;
+  int start_ms;
+  int duration_ms;
+};
+
+// clang-format off
+const Row kRows[] = {
+  // role 0: steady
+  {0, "latency",    "both",       1,   "latency = \"30ms\"\njitter = \"20ms\"",                    0, 500},
+  {0, "bandwidth",  "downstream", 1,   "rate = \"4MB/s\"",                                        100, 400},
+  {0, "slicer",     "upstream",   1,   "average_size = 700\nsize_variation = 600",                 250, 500},
+  {0, "slicer",     "downstream", 1,   "average_size = \"8KiB\"\nsize_variation = \"4KiB\"\ndelay = \"1ms\"", 700, 250},
+  {0, "stall",      "upstream",   1,   "",                                                        350, 300},
+  {0, "slow_close", "downstream", 1,   "delay = \"150ms\"",                                       500, 500},
+  {0, "slow_open",  "",           1,   "delay = \"200ms\"",                                       600, 400},
+  // role 1: noisy
+  {1, "corrupt",    "downstream", 0.5, "probability = 0.0005",                                    200, 500},
+  {1, "latency",    "downstream", 1,   "latency = \"5ms\"\njitter = \"5ms\"",                     700, 300},
+  {1, "bandwidth",  "upstream",   1,   "rate = \"1MB/s\"\nscope = \"proxy\"",                     450, 300},
+  {1, "slicer",     "downstream", 1,   "average_size = 1500\nsize_variation = 1000",               900, 500},
+  {1, "stall",      "downstream", 1,   "",                                                         50, 200},
+  // role 2: cutting
+  {2, "timeout",    "upstream",   0.3, "timeout = \"0s\"",                                        150, 300},
+  {2, "limit_data", "downstream", 0.3, "bytes = \"200KiB\"",                                      550, 500},
+  {2, "reset_peer", "downstream", 0.2, "timeout = \"150ms\"",                                     800, 400},
+  {2, "latency",    "both",       1,   "latency = \"10ms\"",                                      300, 500},
+  {2, "slow_close", "upstream",   1,   "delay = \"100ms\"",                                       650, 300},
+  // role 3: flaky
+  {3, "down",       "",           1,   "",                                                        300, 250},
+  {3, "timeout",    "downstream", 0.2, "timeout = \"100ms\"",                                     650, 300},
+  {3, "corrupt",    "upstream",   0.3, "probability = 0.001",                                       0, 500},
+  {3, "limit_data", "upstream",   0.2, "bytes = \"64KiB\"",                                       100, 400},
+  {3, "slow_open",  "",           1,   "delay = \"300ms\"",                                       850, 100},
+  {3, "bandwidth",  "downstream", 1,   "rate = \"2MB/s\"",                                        400, 300},
+};
+// clang-format on
+
+std::string seconds(int ms) {
+  std::ostringstream s;
+  s << ms << "ms";
+  return "\"" + s.str() + "\"";
+}
+
+}  // namespace
+
+bool alters_data(const std::string& type) {
+  static const std::set<std::string> kAltering = {"corrupt", "timeout", "limit_data", "reset_peer",
+                                                  "down"};
+  return kAltering.count(type) != 0;
+}
+
+const std::vector<std::string>& all_toxic_types() {
+  static const std::vector<std::string> kTypes = {
+      "latency",    "bandwidth", "slow_close", "timeout",   "reset_peer", "slicer",
+      "limit_data", "down",      "stall",      "slow_open", "corrupt"};
+  return kTypes;
+}
+
+ScenarioPlan make_plan(int proxies, int load_seconds) {
+  ScenarioPlan plan;
+  plan.proxies = proxies;
+  plan.windows = load_seconds;
+  // Role r goes to proxies r, r+4, ...; with fewer than four proxies, to
+  // proxy r % proxies.
+  for (int p = 0; p < std::max(proxies, 4); ++p) {
+    int role = p % 4;
+    int proxy = p % proxies;
+    for (const Row& r : kRows) {
+      if (r.role != role) continue;
+      ToxicPlan t;
+      t.proxy = proxy;
+      t.type = r.type;
+      t.name = "p" + std::to_string(p) + "-" + r.type + "-" + (r.stream[0] ? r.stream : "proxy");
+      t.stream = r.stream;
+      t.toxicity = r.toxicity;
+      t.attrs = r.attrs;
+      // Stagger the same role on different proxies by 37 ms each.
+      t.start_ms = (r.start_ms + 37 * (p / 4)) % 1000;
+      t.duration_ms = r.duration_ms;
+      plan.toxics.push_back(t);
+    }
+  }
+  return plan;
+}
+
+int ScenarioPlan::corrupt_toxics(int p) const {
+  int n = 0;
+  for (const auto& t : toxics)
+    if (t.proxy == p && t.type == "corrupt") n += t.stream == "both" ? 2 : 1;
+  return n;
+}
+
+std::string ScenarioPlan::toml(const std::vector<std::string>& upstreams) const {
+  std::ostringstream s;
+  s << "# Generated by jinx_soak: every toxic type, toggled every second.\n";
+  s << "name = \"soak\"\n\n";
+  for (int i = 0; i < proxies; ++i) {
+    s << "[[proxy]]\n"
+      << "name = \"" << proxy_name(i) << "\"\n"
+      << "listen = \"127.0.0.1:0\"\n"
+      << "upstream = \"" << upstreams[static_cast<size_t>(i)] << "\"\n"
+      << "buffer = \"" << kBuffers[i % 4] << "\"\n\n";
+  }
+  for (const auto& t : toxics) {
+    s << "[[toxic]]\n"
+      << "name = \"" << t.name << "\"\n"
+      << "proxy = \"" << proxy_name(t.proxy) << "\"\n"
+      << "type = \"" << t.type << "\"\n";
+    if (!t.stream.empty()) s << "stream = \"" << t.stream << "\"\n";
+    if (t.toxicity < 1) s << "toxicity = " << t.toxicity << "\n";
+    if (!t.attrs.empty()) s << t.attrs << "\n";
+    s << "start = " << seconds(t.start_ms) << "\n"
+      << "duration = " << seconds(t.duration_ms) << "\n"
+      << "every = \"1s\"\n"
+      << "repeat = " << windows << "\n\n";
+  }
+  return s.str();
+}
+
+}  // namespace soak
