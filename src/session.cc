@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 
 #include "address.h"
+#include "chunk.h"
 #include "connection.h"
 #include "random.h"
 #include "status_line.h"
@@ -115,6 +117,21 @@ void Session::connection_closed() {
              "accepting resumed: " + std::to_string(open_connections_) + " connections open");
     for (auto& proxy : proxies_) proxy->resume_accepting();
   }
+  if (open_connections_ == 0 && !ending_ &&
+      uv_is_active(reinterpret_cast<uv_handle_t*>(&trim_timer_)) == 0) {
+    // Quiet again after traffic: a second later, if still quiet, give the
+    // memory that held data back to the system (a game day's burst should
+    // not leave jinx big for the rest of the session).
+    uv_timer_start(
+        &trim_timer_,
+        [](uv_timer_t* t) {
+          auto* self = static_cast<Session*>(t->data);
+          if (self->open_connections_ != 0) return;
+          Block::trim_pool();
+          malloc_trim(0);
+        },
+        1000, 0);
+  }
 }
 
 int Session::run() {
@@ -146,6 +163,8 @@ int Session::run() {
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
   uv_timer_init(&loop_, &end_timer_);
   uv_timer_init(&loop_, &kill_timer_);
+  uv_timer_init(&loop_, &trim_timer_);
+  trim_timer_.data = this;
   end_timer_.data = kill_timer_.data = this;
   timeline_ = std::make_unique<Timeline>(&loop_, scenario_, seed_, *this);
 

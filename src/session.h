@@ -88,6 +88,7 @@ class Session final : public TimelineHooks {
   uv_signal_t sigterm_;
   uv_timer_t end_timer_;
   uv_timer_t kill_timer_;
+  uv_timer_t trim_timer_;  // returns memory once no connection is open
   uv_prepare_t flush_;
   uv_process_t child_;
   bool child_running_ = false;
