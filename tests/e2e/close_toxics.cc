@@ -5,18 +5,6 @@
 
 using namespace jinx_test;
 
-namespace {
-
-constexpr double kEarly = 2.0, kLate = 60.0;
-
-std::string toxic_scenario(const std::string& upstream, const std::string& name,
-                           const std::string& type, const std::string& keys) {
-  return proxy_toml("p", upstream) + "[[toxic]]\nname = \"" + name +
-         "\"\nproxy = \"p\"\ntype = \"" + type + "\"\n" + keys + "\n";
-}
-
-}  // namespace
-
 TEST_SUITE("toxics") {
   TEST_CASE("slow_close: the FIN is passed on `delay` late, after the data") {
     SourceServer up(10000, 31);

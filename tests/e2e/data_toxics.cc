@@ -5,18 +5,6 @@
 
 using namespace jinx_test;
 
-namespace {
-
-constexpr double kEarly = 2.0, kLate = 60.0;
-
-std::string toxic_scenario(const std::string& upstream, const std::string& name,
-                           const std::string& type, const std::string& keys) {
-  return proxy_toml("p", upstream) + "[[toxic]]\nname = \"" + name +
-         "\"\nproxy = \"p\"\ntype = \"" + type + "\"\n" + keys + "\n";
-}
-
-}  // namespace
-
 TEST_SUITE("toxics") {
   TEST_CASE("slicer: pieces of average +- variation bytes, `delay` apart, content intact") {
     SourceServer up(1500, 41);

@@ -43,6 +43,19 @@ inline std::string proxy_toml(const std::string& name, const std::string& upstre
          "\"\n" + extra + "\n";
 }
 
+// Proxy "p" in front of `upstream`, with one toxic of `type` named `name`;
+// `keys` are its further lines.
+inline std::string toxic_scenario(const std::string& upstream, const std::string& name,
+                                  const std::string& type, const std::string& keys) {
+  return proxy_toml("p", upstream) + "[[toxic]]\nname = \"" + name +
+         "\"\nproxy = \"p\"\ntype = \"" + type + "\"\n" + keys + "\n";
+}
+
+// Timing tolerances for toxics on a loaded 2-core machine: scheduling delays
+// add, never subtract, except for a stale loop clock (about 1-2 ms); the
+// targets are 10 ms on an idle one.
+constexpr double kEarly = 2.0, kLate = 60.0;
+
 // One request/response of n bytes through an echo upstream; the round trip
 // in ms. Fails the test if the echo does not come back intact.
 inline double echo_rtt_ms(int fd, size_t n = 32, uint64_t seed = 99) {

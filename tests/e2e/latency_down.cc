@@ -5,11 +5,6 @@ using namespace jinx_test;
 
 namespace {
 
-// Slack for a loaded 2-core machine: scheduling delays add, never subtract,
-// except for a stale loop clock (about 1-2 ms).
-constexpr double kEarly = 2.0;
-constexpr double kLate = 60.0;
-
 std::string latency_scenario(const std::string& upstream, const std::string& toxic_keys) {
   return proxy_toml("p", upstream) +
          "[[toxic]]\nname = \"lag\"\nproxy = \"p\"\ntype = \"latency\"\n" + toxic_keys + "\n";
