@@ -20,21 +20,12 @@
 #include "parse_errors.h"
 #include "schedule.h"
 #include "suggest.h"
+#include "value_reader.h"
 
 namespace jinx {
 namespace {
 
 constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
-
-// Long user text is cut in messages: a 3 MB key is not echoed whole.
-std::string clip(std::string_view text) {
-  if (text.size() <= 64) return std::string(text);
-  return std::string(text.substr(0, 61)) + "...";
-}
-
-SourcePos pos_of(const toml::source_region& r) {
-  return {static_cast<uint32_t>(r.begin.line), static_cast<uint32_t>(r.begin.column)};
-}
 
 const std::vector<std::string_view> kTopKeys = {"name", "duration", "seed", "proxy", "toxic"};
 const std::vector<std::string_view> kProxyKeys = {"name", "listen", "upstream", "connect_timeout",
@@ -43,39 +34,19 @@ const std::vector<std::string_view> kToxicKeys = {"name",     "proxy",     "type
                                                   "toxicity", "ramp_step", "start", "duration",
                                                   "every",    "repeat"};
 
-// Collects diagnostics while walking the document.
-class Loader {
+// Walks the document: the tables, their keys and the rules between them.
+class Loader : private ValueReader {
  public:
-  explicit Loader(std::vector<Diagnostic>& diags) : diags_(diags) {}
+  explicit Loader(std::vector<Diagnostic>& diags) : ValueReader(diags) {}
 
   Scenario load(const toml::table& root);
 
  private:
-  void error(SourcePos pos, std::string message) {
-    diags_.push_back({pos, false, std::move(message)});
-  }
-  void warning(SourcePos pos, std::string message) {
-    diags_.push_back({pos, true, std::move(message)});
-  }
-  void error(const toml::node& node, std::string message) {
-    error(pos_of(node.source()), std::move(message));
-  }
-
-  void check_keys(const toml::table& table, const std::vector<std::string_view>& allowed,
-                  std::string_view where);
-  std::optional<std::string> get_string(const toml::table& t, std::string_view key,
-                                        std::string_view where);
-  std::optional<Micros> to_duration(const toml::node& node, std::string_view what);
-  std::optional<DurationRange> to_range(const toml::node& node, std::string_view what);
-  std::optional<double> to_number(const toml::node& node, Unit unit, std::string_view what);
-  std::optional<Param> to_param(const toml::node& node, Unit unit, std::string_view what);
-
   void load_proxy(const toml::table& t, Scenario& s);
   void load_toxic(const toml::table& t, Scenario& s, size_t order);
   void load_schedule(const toml::table& t, ToxicSpec& toxic);
   void check_schedule(const toml::table& t, const ToxicSpec& toxic, const Scenario& s);
 
-  std::vector<Diagnostic>& diags_;
   // Lookups that keep large files linear.
   std::unordered_set<std::string> proxy_names_;
   std::unordered_map<std::string, std::string> proxy_envs_;  // JINX_ name -> proxy
@@ -84,152 +55,6 @@ class Loader {
   std::unordered_set<std::string> toxic_names_;
   std::unordered_map<std::string, int> next_default_;  // "<proxy>-<type>-" -> next n
 };
-
-void Loader::check_keys(const toml::table& table, const std::vector<std::string_view>& allowed,
-                        std::string_view where) {
-  for (const auto& [key, node] : table) {
-    if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
-    std::string message = "unknown key '" + clip(key.str()) + "' in " + std::string(where);
-    auto hint = nearest(key.str(), allowed);
-    if (!hint.empty()) message += "; did you mean '" + hint + "'?";
-    error(pos_of(key.source()), message);
-  }
-}
-
-std::optional<std::string> Loader::get_string(const toml::table& t, std::string_view key,
-                                              std::string_view where) {
-  const toml::node* node = t.get(key);
-  if (node == nullptr) return std::nullopt;
-  if (!node->is_string()) {
-    error(*node, "'" + std::string(key) + "' in " + std::string(where) + " must be a string");
-    return std::nullopt;
-  }
-  return node->as_string()->get();
-}
-
-std::optional<Micros> Loader::to_duration(const toml::node& node, std::string_view what) {
-  if (node.is_number()) {
-    error(node, std::string(what) + ": duration needs a unit, e.g. \"250ms\"");
-    return std::nullopt;
-  }
-  if (!node.is_string()) {
-    error(node, std::string(what) + " must be a duration string, e.g. \"250ms\"");
-    return std::nullopt;
-  }
-  std::string err;
-  auto d = parse_duration(node.as_string()->get(), &err);
-  if (!d) error(node, std::string(what) + ": " + err);
-  return d;
-}
-
-std::optional<DurationRange> Loader::to_range(const toml::node& node, std::string_view what) {
-  if (node.is_string()) {
-    const std::string& text = node.as_string()->get();
-    auto dots = text.find("..");
-    if (dots != std::string::npos) {
-      std::string err;
-      auto lo = parse_duration(text.substr(0, dots), &err);
-      std::string err_hi;
-      auto hi = lo ? parse_duration(text.substr(dots + 2), &err_hi) : std::nullopt;
-      if (!lo || !hi) {
-        error(node, std::string(what) + ": " + (lo ? err_hi : err));
-        return std::nullopt;
-      }
-      if (*lo > *hi) {
-        error(node, std::string(what) + ": range '" + text + "' ends before it starts");
-        return std::nullopt;
-      }
-      return DurationRange{*lo, *hi};
-    }
-  }
-  auto d = to_duration(node, what);
-  if (!d) return std::nullopt;
-  return DurationRange{*d, *d};
-}
-
-std::optional<double> Loader::to_number(const toml::node& node, Unit unit, std::string_view what) {
-  std::string err;
-  std::string name(what);
-  switch (unit) {
-    case Unit::duration: {
-      auto d = to_duration(node, what);
-      if (!d) return std::nullopt;
-      return static_cast<double>(*d) / kMicrosPerMs;
-    }
-    case Unit::size: {
-      if (auto i = node.value<int64_t>(); i && node.is_integer()) {
-        if (*i < 0) {
-          error(node, name + ": a size cannot be negative");
-          return std::nullopt;
-        }
-        return static_cast<double>(*i);
-      }
-      if (!node.is_string()) {
-        error(node, name + " must be a size: an integer or a string like \"64KiB\"");
-        return std::nullopt;
-      }
-      auto s = parse_size(node.as_string()->get(), &err);
-      if (!s) error(node, name + ": " + err);
-      return s ? std::optional<double>(static_cast<double>(*s)) : std::nullopt;
-    }
-    case Unit::rate: {
-      if (node.is_integer()) {
-        auto i = *node.value<int64_t>();
-        if (i < 0) {
-          error(node, name + ": a rate cannot be negative");
-          return std::nullopt;
-        }
-        return static_cast<double>(i);
-      }
-      if (!node.is_string()) {
-        error(node, name + " must be a rate: bytes per second, or a string like \"100KB/s\"");
-        return std::nullopt;
-      }
-      auto r = parse_rate(node.as_string()->get(), &err);
-      if (!r) error(node, name + ": " + err);
-      return r;
-    }
-    case Unit::probability: {
-      if (node.is_number()) {
-        double p = *node.value<double>();
-        if (!(p >= 0 && p <= 1)) {
-          error(node, name + ": probability must be in [0, 1]");
-          return std::nullopt;
-        }
-        return p;
-      }
-      if (!node.is_string()) {
-        error(node, name + " must be a probability: a number in [0, 1] or \"5%\"");
-        return std::nullopt;
-      }
-      auto p = parse_percentage(node.as_string()->get(), &err);
-      if (!p) error(node, name + ": " + err);
-      return p;
-    }
-    case Unit::choice:
-      break;  // handled by the caller, which knows the choices
-  }
-  return std::nullopt;
-}
-
-std::optional<Param> Loader::to_param(const toml::node& node, Unit unit, std::string_view what) {
-  if (const toml::table* ramp = node.as_table()) {
-    check_keys(*ramp, {"from", "to"}, std::string(what) + " ramp");
-    const toml::node* from = ramp->get("from");
-    const toml::node* to = ramp->get("to");
-    if (from == nullptr || to == nullptr) {
-      error(node, std::string(what) + ": a ramp needs both 'from' and 'to'");
-      return std::nullopt;
-    }
-    auto a = to_number(*from, unit, std::string(what) + ".from");
-    auto b = to_number(*to, unit, std::string(what) + ".to");
-    if (!a || !b) return std::nullopt;
-    return Param{*a, *b, true};
-  }
-  auto v = to_number(node, unit, what);
-  if (!v) return std::nullopt;
-  return Param{*v, *v, false};
-}
 
 void Loader::load_proxy(const toml::table& t, Scenario& s) {
   check_keys(t, kProxyKeys, "[[proxy]]");
