@@ -129,8 +129,11 @@ void JinxProcess::start() {
 
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
+  std::optional<rlimit> files;
+  if (opts_.open_files) files = rlimit{*opts_.open_files, *opts_.open_files};
   if (pid_ == 0) {
     setpgid(0, 0);
+    if (files) setrlimit(RLIMIT_NOFILE, &*files);  // as `ulimit -n` would
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);

@@ -9,6 +9,7 @@
 // (jinx and a wrapped COMMAND) if it is still running.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <condition_variable>
@@ -39,9 +40,10 @@ struct ExitStatus {
 struct JinxOptions {
   std::optional<std::string> stdin_text;                 // fed to stdin, then EOF; else /dev/null
   std::vector<std::pair<std::string, std::string>> env;  // set in the child
-  bool stderr_pty = false;       // stderr is a pseudo-terminal (status line)
-  std::string scenario;          // shown by describe()
-  std::shared_ptr<TempDir> dir;  // kept alive with the process
+  bool stderr_pty = false;           // stderr is a pseudo-terminal (status line)
+  std::optional<rlim_t> open_files;  // RLIMIT_NOFILE (soft and hard) in the child
+  std::string scenario;              // shown by describe()
+  std::shared_ptr<TempDir> dir;      // kept alive with the process
 };
 
 class JinxProcess {

@@ -73,8 +73,7 @@ auto wait_plateau(Value value, ms quiet, ms limit) {
 }
 
 // SIGTERM, then a clean exit (143) within the 2 s the spec allows, plus slack.
-template <typename Jinx>
-void ends_cleanly(Jinx& jinx) {
+inline void ends_cleanly(JinxProcess& jinx) {
   REQUIRE_MESSAGE(jinx.running(), "jinx died during the test\n" << jinx.describe());
   jinx.send_signal(SIGTERM);
   ExitStatus st = jinx.wait_exit(5000ms);

@@ -5,7 +5,6 @@
 
 #include "epoll_echo.h"
 #include "hostile.h"
-#include "limited_jinx.h"
 #include "storm.h"
 
 using namespace jinx_test;
@@ -73,8 +72,10 @@ TEST_SUITE("hostile") {
   TEST_CASE(
       "fd exhaustion under ulimit -n 256: accept pauses with a warning, stays calm, resumes") {
     EpollEcho up;
-    LimitedJinx jinx(proxy_toml("fds", up.address()), 256);
-    std::string addr = jinx.listen_address("fds");
+    JinxOptions limited;
+    limited.open_files = 256;  // as under `ulimit -n 256`
+    auto jinx = JinxProcess::run(proxy_toml("fds", up.address()), {}, {}, limited);
+    std::string addr = jinx->listen_address("fds");
 
     // 400 connections, one after another. Those past the limit are refused
     // (the listener is closed while paused) or, if they were still in the
@@ -93,16 +94,16 @@ TEST_SUITE("hostile") {
       else
         ++other[std::strerror(c.error)];
     }
-    json paused = jinx.wait_event(ev("warning"), 5000ms);
+    json paused = jinx->wait_event(ev("warning"), 5000ms);
     CHECK_MESSAGE(starts_with(paused, "accepting paused"), paused.dump());
-    REQUIRE(jinx.running());
-    auto opens = jinx.find(ev("conn_open"));
+    REQUIRE(jinx->running());
+    auto opens = jinx->find(ev("conn_open"));
     CHECK(opens.size() < 256 / 2);
 
     // The connections jinx holds still relay while accepting is paused; the
     // others end at once instead of hanging.
     std::set<std::string> accepted;
-    for (const auto& e : opens) accepted.insert(e["client"].get<std::string>());
+    for (const auto& e : opens) accepted.insert(e.body["client"].get<std::string>());
     int relayed = 0, hanging = 0;
     for (auto& c : clients) {
       if (accepted.count(local_address(c.fd()))) {
@@ -125,14 +126,14 @@ TEST_SUITE("hostile") {
              << opens.size() << " (all relay: " << relayed << "), " << refused << " refused, "
              << dropped << " reset from the accept queue, " << hanging
              << " left hanging, other:" << (others.empty() ? " none" : others) << "; "
-             << open_fds(jinx.pid()) << " fds open in jinx");
+             << open_fds(jinx->pid()) << " fds open in jinx");
     CHECK(relayed == static_cast<int>(opens.size()));
     CHECK(hanging == 0);
     CHECK(other.empty());
     CHECK(opens.size() + refused + dropped == 400);
 
     // Paused, with its listener closed: no busy loop.
-    double cpu = cpu_share_over(jinx.pid(), 2000ms);
+    double cpu = cpu_share_over(jinx->pid(), 2000ms);
     MEASURED("jinx CPU while accepting is paused: " << cpu * 100 << "% of one core over 2 s");
     CHECK(cpu < 0.10);
 
@@ -140,11 +141,11 @@ TEST_SUITE("hostile") {
     bool found = false;
     auto deadline = Clock::now() + 5000ms;
     while (!found && Clock::now() < deadline) {
-      for (const auto& w : jinx.find(ev("warning")))
-        if (starts_with(w, "accepting resumed")) found = true;
+      for (const auto& w : jinx->find(ev("warning")))
+        if (starts_with(w.body, "accepting resumed")) found = true;
       if (!found) std::this_thread::sleep_for(50ms);
     }
-    CHECK_MESSAGE(found, jinx.describe());
+    CHECK_MESSAGE(found, jinx->describe());
 
     // And a new client is served again.
     ConnectResult again = connect_tcp(addr, 2000ms);
@@ -157,10 +158,10 @@ TEST_SUITE("hostile") {
     // Every conn_open got its conn_close.
     deadline = Clock::now() + 5000ms;
     while (Clock::now() < deadline &&
-           jinx.find(ev("conn_close")).size() < jinx.find(ev("conn_open")).size())
+           jinx->find(ev("conn_close")).size() < jinx->find(ev("conn_open")).size())
       std::this_thread::sleep_for(50ms);
-    CHECK(jinx.find(ev("conn_close")).size() == jinx.find(ev("conn_open")).size());
-    ends_cleanly(jinx);
+    CHECK(jinx->find(ev("conn_close")).size() == jinx->find(ev("conn_open")).size());
+    ends_cleanly(*jinx);
   }
 
 }  // TEST_SUITE
