@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "events.h"
 #include "jinx_process.h"
+#include "proc_stat.h"
 #include "servers.h"
 #include "socket.h"
 #include "temp_dir.h"

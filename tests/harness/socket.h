@@ -95,7 +95,4 @@ uint16_t closed_port();
 // A socket listening on 127.0.0.1 on a free port (kept open by the caller).
 Socket listen_any(uint16_t* port);
 
-// Current VmRSS of a process in KiB, or -1.
-long rss_kib(int pid);
-
 }  // namespace jinx_test

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "events.h"
 #include "jinx_process.h"
+#include "proc_stat.h"
 #include "servers.h"
 #include "socket.h"
 #include "text.h"
@@ -30,11 +31,6 @@
 namespace jinx_test {
 
 constexpr uint64_t KiB = 1024, MiB = 1024 * 1024;
-
-// utime + stime of a process, in seconds (from /proc/PID/stat).
-double cpu_seconds(pid_t pid);
-// Entries in /proc/PID/fd, or -1.
-int open_fds(pid_t pid);
 
 // CPU a process used over `window` of wall time, as a share of one core.
 inline double cpu_share_over(pid_t pid, ms window) {

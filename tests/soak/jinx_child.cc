@@ -1,6 +1,5 @@
 #include "jinx_child.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -13,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "proc_stat.h"
 #include "socket.h"
 
 namespace soak {
@@ -133,41 +133,11 @@ void JinxChild::kill_now() {
   status_ = st;
 }
 
-int count_fds(pid_t pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/fd";
-  DIR* d = opendir(path.c_str());
-  if (!d) return -1;
-  int n = 0;
-  while (dirent* e = readdir(d))
-    if (e->d_name[0] != '.') ++n;
-  closedir(d);
-  return n;
-}
-
-double cpu_seconds(pid_t pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/stat";
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (!f) return 0;
-  char buf[1024];
-  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  // The command name (field 2) may hold spaces: count fields after the ')'.
-  const char* p = std::strrchr(buf, ')');
-  if (!p) return 0;
-  unsigned long long utime = 0, stime = 0;
-  // Fields 3..13 skipped, then utime (14) and stime (15).
-  if (std::sscanf(p + 2, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime, &stime) !=
-      2)
-    return 0;
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 ProcSample sample_proc(pid_t pid) {
   ProcSample s;
   s.rss_kib = jinx_test::rss_kib(pid);
-  s.fds = count_fds(pid);
-  s.cpu_s = cpu_seconds(pid);
+  s.fds = jinx_test::open_fds(pid);
+  s.cpu_s = jinx_test::cpu_seconds(pid);
   return s;
 }
 

@@ -65,7 +65,5 @@ struct ProcSample {
   double cpu_s = 0;  // utime + stime
 };
 ProcSample sample_proc(pid_t pid);
-int count_fds(pid_t pid);
-double cpu_seconds(pid_t pid);
 
 }  // namespace soak

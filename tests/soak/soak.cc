@@ -16,6 +16,8 @@
 #include <set>
 #include <sstream>
 
+#include "proc_stat.h"
+
 namespace soak {
 
 using namespace std::chrono_literals;
@@ -194,11 +196,11 @@ void Soak::load() {
   load_end_ = t0_ + std::chrono::milliseconds(static_cast<int64_t>(opts_.duration_s * 1000));
   next_sample_ = Clock::now();
   next_progress_ = Clock::now() + 5000ms;
-  cpu_load_start_ = cpu_seconds(jinx_->pid());
+  cpu_load_start_ = jinx_test::cpu_seconds(jinx_->pid());
   for (int slot = 0; slot < opts_.connections; ++slot) spawn(slot);
   if (run_until([&] { return jinx_->poll_exit().has_value(); }, load_end_))
     violation("jinx exited during the load, at t=" + std::to_string(since_t0()) + " s");
-  cpu_load_end_ = cpu_seconds(jinx_->pid());
+  cpu_load_end_ = jinx_test::cpu_seconds(jinx_->pid());
   loading_ = false;
   sample();
   std::printf("[soak] t=%.1fs load over: %d clients open, draining\n", since_t0(), active_);
@@ -246,7 +248,8 @@ void Soak::drain() {
     }
   }
   // jinx's descriptors: the listeners are back, every connection is gone.
-  run_until([&] { return count_fds(jinx_->pid()) <= after_warm_up_.fds; }, Clock::now() + 3000ms);
+  run_until([&] { return jinx_test::open_fds(jinx_->pid()) <= after_warm_up_.fds; },
+            Clock::now() + 3000ms);
   at_end_ = sample_proc(jinx_->pid());
 }
 
