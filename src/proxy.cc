@@ -46,8 +46,11 @@ Proxy::~Proxy() = default;
 
 bool Proxy::listen(std::string* err) {
   auto fail = [&](const std::string& why) {
-    *err = "proxy '" + spec_.name + "': cannot listen on " +
-           join_host_port(spec_.listen_host, spec_.listen_port) + ": " + why;
+    // Once bound, the address is the one actually bound (port 0 became a
+    // real port), which is the one bound again after `down`.
+    std::string where =
+        bound_.empty() ? join_host_port(spec_.listen_host, spec_.listen_port) : bound_;
+    *err = "proxy '" + spec_.name + "': cannot listen on " + where + ": " + why;
     return false;
   };
   if (bound_addr_.empty()) {
@@ -146,12 +149,16 @@ void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {
 }
 
 void Proxy::close_connections(int reason) {
-  while (connections_ != nullptr) {
-    connections_->close(static_cast<CloseReason>(reason));
+  // A connection leaves the list once it has finished closing; one that
+  // winds down first stays in it (and counts as open) meanwhile.
+  for (Connection* c = connections_; c != nullptr;) {
+    Connection* next = c->next;
+    c->close(static_cast<CloseReason>(reason));
+    c = next;
   }
 }
 
-void Proxy::toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
+void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
                      const std::vector<double>& attrs, double toxicity) {
   if (spec.type->name == "down") {
     if (down_windows_++ == 0) {
@@ -180,7 +187,7 @@ void Proxy::toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
   }
 }
 
-void Proxy::toxic_update(size_t index, const std::vector<double>& attrs, double toxicity) {
+void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, double toxicity) {
   for (auto& a : active_) {
     if (a->index != index) continue;
     a->attrs = attrs;
@@ -191,13 +198,13 @@ void Proxy::toxic_update(size_t index, const std::vector<double>& attrs, double 
       c = next;
     }
   }
-  const ToxicSpec& spec = session_.scenario().toxics[index];
+  const ToxicSpec& spec = session_.scenario().toxics[index.value];
   if (spec.type->name == "slow_open")
     slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
 }
 
-void Proxy::toxic_off(size_t index) {
-  const ToxicSpec& spec = session_.scenario().toxics[index];
+void Proxy::toxic_off(ToxicIndex index) {
+  const ToxicSpec& spec = session_.scenario().toxics[index.value];
   if (spec.type->name == "down") {
     if (--down_windows_ == 0 && !accept_paused_) come_up();
     return;

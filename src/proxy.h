@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scenario.h"
+#include "toxic_index.h"
 #include "toxics/factory.h"
 
 namespace jinx {
@@ -19,7 +20,7 @@ class Session;
 
 // A toxic whose window is open on this proxy.
 struct ActiveToxic {
-  size_t index = 0;  // in Scenario::toxics, which is file order
+  ToxicIndex index;  // in Scenario::toxics, which is file order
   const ToxicSpec* spec = nullptr;
   uint64_t window = 0;
   std::vector<double> attrs;
@@ -40,10 +41,10 @@ class Proxy {
   // Closes every open connection with `reason` (a CloseReason).
   void close_connections(int reason);
 
-  void toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
+  void toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
                 const std::vector<double>& attrs, double toxicity);
-  void toxic_update(size_t index, const std::vector<double>& attrs, double toxicity);
-  void toxic_off(size_t index);
+  void toxic_update(ToxicIndex index, const std::vector<double>& attrs, double toxicity);
+  void toxic_off(ToxicIndex index);
 
   const ProxySpec& spec() const { return spec_; }
   const std::string& bound_address() const { return bound_; }
@@ -84,7 +85,7 @@ class Proxy {
   int down_windows_ = 0;
   bool accept_paused_ = false;
   Micros slow_open_delay_ = 0;
-  size_t slow_open_toxic_ = 0;
+  ToxicIndex slow_open_toxic_;
   uv_timer_t* rebind_timer_ = nullptr;
 };
 

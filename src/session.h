@@ -71,6 +71,9 @@ class Session final : public TimelineHooks {
   bool start_command();
   void end(EndReason reason, int exit_code);
   void finish();
+  // finish() once nothing holds the session open: the command has exited
+  // and every connection has finished closing.
+  void maybe_finish();
   void on_signal(int signum);
   void on_command_exit(int64_t status, int term_signal);
   void fail(const std::string& message);
