@@ -17,6 +17,7 @@
 
 namespace jinx {
 
+class Dialer;
 class Proxy;
 struct ActiveToxic;
 
@@ -93,7 +94,7 @@ class Connection {
   uv_tcp_t upstream_;
   uv_timer_t dial_timer_;  // slow_open delay, then connect_timeout
   uv_connect_t connect_req_;
-  uv_getaddrinfo_t resolve_req_;
+  Dialer* dialer_ = nullptr;     // while dialling an upstream given by name
   RelayDirection up_;            // client -> upstream
   RelayDirection down_;          // upstream -> client
   Block* read_block_ = nullptr;  // where reads land, while chunks of it are alive
@@ -104,7 +105,6 @@ class Connection {
   std::optional<Direction> first_end_;  // which side sent its FIN first
   size_t closed_by_ = 0;                // the toxic, when the reason is "toxic"
   unsigned pending_closes_ = 0;
-  bool resolving_ = false;
   bool connecting_ = false;
   bool connected_ = false;
   bool closing_ = false;
