@@ -17,6 +17,7 @@
 
 #include "address.h"
 #include "dialer.h"
+#include "listen_address.h"
 
 namespace jinx {
 namespace {
@@ -126,6 +127,25 @@ TEST_CASE("resolver: a bad JINX_DNS_SERVERS is an error") {
   CHECK(err.find("JINX_DNS_SERVERS") == 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
+}
+
+TEST_CASE("listen_addresses: a literal is itself; a name gives every address, IPv4 first") {
+  HostsFile hosts(std::string(kBoth) + "127.0.0.1 both.test\n");
+  ScopedEnv env("CARES_HOSTS", hosts.path);
+  std::vector<SocketAddress> out;
+  std::string err;
+  REQUIRE(listen_addresses("::1", 80, &out, &err));
+  REQUIRE(out.size() == 1);
+  CHECK(format_sockaddr(out[0].get()) == "[::1]:80");
+  REQUIRE_MESSAGE(listen_addresses("both.test", 0, &out, &err), err);
+  std::vector<std::string> got;
+  for (const auto& a : out) got.push_back(format_sockaddr(a.get()));
+  CHECK(got == std::vector<std::string>{"127.0.0.1:0", "[::1]:0"});  // no duplicate
+  for (const auto& a : out) CHECK(is_loopback(a));
+  set_port(&out[1], 6379);
+  CHECK(port_of(out[1]) == 6379);
+  REQUIRE(listen_addresses("10.1.2.3", 80, &out, &err));
+  CHECK_FALSE(is_loopback(out[0]));
 }
 
 TEST_CASE("dialer: each attempt gets its share of the time left, at least 2 s if there is") {
