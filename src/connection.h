@@ -26,6 +26,7 @@
 
 namespace jinx {
 
+class Dialer;
 class Proxy;
 struct ActiveToxic;
 
@@ -111,7 +112,7 @@ class Connection {
   uv_tcp_t upstream_;
   uv_timer_t dial_timer_;  // slow_open delay, then connect_timeout
   uv_connect_t connect_req_;
-  uv_getaddrinfo_t resolve_req_;
+  Dialer* dialer_ = nullptr;     // while dialling an upstream given by name
   RelayDirection up_;            // client -> upstream
   RelayDirection down_;          // upstream -> client
   Block* read_block_ = nullptr;  // where reads land, while chunks of it are alive
@@ -125,7 +126,6 @@ class Connection {
   std::string error_;
   uint64_t linger_since_ = 0;  // uv_now() when winding down began
   unsigned pending_closes_ = 0;
-  bool resolving_ = false;
   bool connecting_ = false;
   bool connected_ = false;
   bool closing_ = false;   // no more relaying: winding down or finished

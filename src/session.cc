@@ -213,6 +213,12 @@ int Session::run() {
 }
 
 bool Session::start_proxies() {
+  std::string resolver_err;
+  resolver_ = Resolver::create(&loop_, &resolver_err);
+  if (!resolver_) {
+    fail(resolver_err);
+    return false;
+  }
   for (size_t i = 0; i < scenario_.proxies.size(); ++i) {
     proxies_.push_back(std::make_unique<Proxy>(*this, scenario_.proxies[i]));
   }
@@ -229,7 +235,7 @@ bool Session::start_proxies() {
         .str("proxy", spec.name)
         .str("listen", proxy->bound_address())
         .str("upstream", join_host_port(spec.upstream_host, spec.upstream_port));
-    if (!is_loopback_host(spec.listen_host)) {
+    if (!proxy->listens_on_loopback_only()) {
       Event(events_, "warning")
           .str("message", "proxy '" + spec.name + "' listens on " + proxy->bound_address() +
                               ", which is not a loopback address: anyone who can reach it is "
@@ -336,6 +342,8 @@ void Session::end(EndReason reason, int exit_code) {
   timeline_->stop();
   for (auto& proxy : proxies_) proxy->close_listener();
   for (auto& proxy : proxies_) proxy->close_connections(static_cast<int>(CloseReason::shutdown));
+  // Lookups still running end now: the loop must not wait for a DNS server.
+  if (resolver_) resolver_->shutdown();
   if (child_running_) {
     // The command gets SIGTERM, then SIGKILL 5 s later; its exit ends us.
     kill(child_.pid, SIGTERM);
