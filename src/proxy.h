@@ -69,6 +69,12 @@ class Proxy {
  private:
   class Listener;
   void on_accept(uv_stream_t* server, int status);
+  // Open slow_open windows; the longest delay applies to new connections.
+  struct SlowOpen {
+    size_t toxic;
+    Micros delay;
+  };
+  const SlowOpen* slowest_open() const;
   void go_down();
   void come_up();
 
@@ -83,8 +89,7 @@ class Proxy {
   std::vector<std::unique_ptr<ActiveToxic>> active_;
   int down_windows_ = 0;
   bool accept_paused_ = false;
-  Micros slow_open_delay_ = 0;
-  size_t slow_open_toxic_ = 0;
+  std::vector<SlowOpen> slow_opens_;
   uv_timer_t* rebind_timer_ = nullptr;
 };
 
