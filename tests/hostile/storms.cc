@@ -170,7 +170,7 @@ TEST_SUITE("hostile") {
   // Issue 9 #17: under a hard limit of 40 descriptors the resume condition
   // could never hold, so accepting stayed paused for good.
   TEST_CASE("fd limit 40: accepting pauses, and resumes once the clients go") {
-    EpollEcho up;
+    EpollServer up(ServeMode::echo);
     JinxOptions limited;
     limited.open_files = 40;
     auto jinx = JinxProcess::run(proxy_toml("fds", up.address()), {}, {}, limited);
