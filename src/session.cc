@@ -65,7 +65,13 @@ Session::Session(Scenario scenario, RunOptions options)
 Session::~Session() {
   // Every handle was closed by finish(); this only reclaims the loop.
   uv_run(&loop_, UV_RUN_DEFAULT);
-  uv_loop_close(&loop_);
+  // libuv's discipline: every handle closes itself, so the loop closes. A
+  // handle left open is a bug; name it rather than leak it quietly.
+  if (uv_loop_close(&loop_) != 0) {
+    std::fprintf(stderr, "jinx: internal error: libuv handles left open at exit:\n");
+    uv_print_all_handles(&loop_, stderr);
+    std::abort();
+  }
 }
 
 void Session::fail(const std::string& message) {
@@ -335,7 +341,10 @@ void Session::end(EndReason reason, int exit_code) {
   uv_timer_stop(&end_timer_);
   timeline_->stop();
   for (auto& proxy : proxies_) proxy->close_listener();
-  for (auto& proxy : proxies_) proxy->close_connections(static_cast<int>(CloseReason::shutdown));
+  for (auto& proxy : proxies_) proxy->close_connections(CloseReason::shutdown);
+  // From here the last connection to go may finish the session; not before,
+  // while the steps above still use the handles that finish() closes.
+  relay_stopped_ = true;
   if (child_running_) {
     // The command gets SIGTERM, then SIGKILL 5 s later; its exit ends us.
     kill(child_.pid, SIGTERM);
@@ -354,7 +363,7 @@ void Session::end(EndReason reason, int exit_code) {
 void Session::maybe_finish() {
   // Connections wind down for at most Connection::kLingerMs, well inside
   // SPEC 6's two seconds.
-  if (!child_running_ && open_connections_ == 0) finish();
+  if (relay_stopped_ && !child_running_ && open_connections_ == 0) finish();
 }
 
 void Session::finish() {
