@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "address.h"
+#include "dialer.h"
 #include "event_log.h"
 #include "proxy.h"
 #include "random.h"
@@ -32,7 +33,6 @@ Connection::Connection(Proxy& proxy, uint64_t id)
   upstream_.data = this;
   dial_timer_.data = this;
   connect_req_.data = this;
-  resolve_req_.data = this;
   up_.bind(reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&upstream_));
   down_.bind(reinterpret_cast<uv_stream_t*>(&upstream_), reinterpret_cast<uv_stream_t*>(&client_));
   opened_at_ = uv_hrtime();
@@ -123,8 +123,12 @@ void Connection::dial() {
       &dial_timer_,
       [](uv_timer_t* t) {
         auto* self = static_cast<Connection*>(t->data);
+        std::string limit = format_duration(self->proxy_.spec().connect_timeout);
         self->close(CloseReason::upstream_unreachable,
-                    "connect timeout after " + format_duration(self->proxy_.spec().connect_timeout),
+                    self->dialer_ != nullptr && self->dialer_->resolving()
+                        ? "cannot resolve " + self->proxy_.spec().upstream_host +
+                              ": no answer within " + limit
+                        : "connect timeout after " + limit,
                     true);
       },
       static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs), 0);
@@ -134,37 +138,18 @@ void Connection::dial() {
     connect_to(literal);
     return;
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  std::string port = std::to_string(spec.upstream_port);
-  resolving_ = true;
-  int err = uv_getaddrinfo(
-      context_.loop(), &resolve_req_,
-      [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
-        auto* self = static_cast<Connection*>(req->data);
-        self->resolving_ = false;
-        if (self->closing_) {
-          if (res != nullptr) uv_freeaddrinfo(res);
-          self->on_handle_closed();  // the cancelled lookup counted as pending
-          return;
-        }
-        if (status != 0 || res == nullptr) {
-          self->close(
-              CloseReason::upstream_unreachable,
-              "cannot resolve " + self->proxy_.spec().upstream_host + ": " + uv_strerror(status),
-              true);
-        } else {
-          self->connect_to(res->ai_addr);
-        }
-        if (res != nullptr) uv_freeaddrinfo(res);
-      },
-      spec.upstream_host.c_str(), port.c_str(), &hints);
-  if (err != 0) {
-    resolving_ = false;
-    close(CloseReason::upstream_unreachable,
-          "cannot resolve " + spec.upstream_host + ": " + uv_strerror(err), true);
-  }
+  // A name: resolved on the loop, each of its addresses tried in turn.
+  dialer_ =
+      Dialer::start(context_.loop(), context_.resolver(), spec.upstream_host, spec.upstream_port,
+                    static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs), &upstream_,
+                    [this](const std::string& error) {
+                      dialer_ = nullptr;
+                      if (error.empty()) {
+                        on_connected(0);
+                      } else {
+                        close(CloseReason::upstream_unreachable, error, true);
+                      }
+                    });
 }
 
 void Connection::connect_to(const sockaddr* addr) {
@@ -395,11 +380,9 @@ void Connection::finish(bool reset_client, bool reset_upstream) {
     t->data = this;  // the directions' timers pointed at their direction until now
     uv_close(reinterpret_cast<uv_handle_t*>(t), closed);
   }
-  if (resolving_) {
-    // The lookup's callback still comes: with UV_EAI_CANCELED if it had not
-    // started, or with its result if it was running in the thread pool.
-    ++pending_closes_;
-    uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+  if (dialer_ != nullptr) {
+    dialer_->cancel();  // frees itself
+    dialer_ = nullptr;
   }
   // Last: the session may finish (and close every handle left) once the
   // last connection is gone.

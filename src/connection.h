@@ -34,6 +34,7 @@
 
 namespace jinx {
 
+class Dialer;
 class Proxy;
 class RelayContext;
 struct ActiveToxic;
@@ -100,10 +101,10 @@ class Connection final : public DirectionOwner {
   uv_tcp_t upstream_;
   uv_timer_t dial_timer_;  // slow_open delay, then connect_timeout
   uv_connect_t connect_req_;
-  uv_getaddrinfo_t resolve_req_;
-  RelayDirection up_;       // client -> upstream
-  RelayDirection down_;     // upstream -> client
-  uint64_t opened_at_ = 0;  // uv_hrtime(), ns: durations finer than the loop clock
+  Dialer* dialer_ = nullptr;  // while dialling an upstream given by name
+  RelayDirection up_;         // client -> upstream
+  RelayDirection down_;       // upstream -> client
+  uint64_t opened_at_ = 0;    // uv_hrtime(), ns: durations finer than the loop clock
   uint64_t dial_started_ = 0;
   std::vector<ToxicIndex> toxics_;      // toxics that applied, in order of first use
   std::optional<Direction> first_end_;  // which side sent its FIN first
@@ -112,7 +113,6 @@ class Connection final : public DirectionOwner {
   std::string error_;
   uint64_t linger_since_ = 0;  // uv_now() when winding down began
   unsigned pending_closes_ = 0;
-  bool resolving_ = false;
   bool connecting_ = false;
   bool connected_ = false;
   bool closing_ = false;   // no more relaying: winding down or finished

@@ -13,6 +13,7 @@
 
 #include "close_reason.h"
 #include "relay_context.h"
+#include "resolver.h"
 #include "scenario.h"
 #include "toxic_index.h"
 #include "toxics/factory.h"
@@ -51,6 +52,8 @@ class Proxy {
 
   const ProxySpec& spec() const { return spec_; }
   const std::string& bound_address() const { return bound_; }
+  // Whether every address listened on is a loopback one (a name may be).
+  bool listens_on_loopback_only() const;
   // The upstream as a socket address when it is an IP literal, else nullptr
   // (a name, resolved for each new connection).
   const sockaddr* literal_upstream() const {
@@ -72,16 +75,20 @@ class Proxy {
 
  private:
   class Listener;
+  // Binds and listens on one address; on success the first one learns its port.
+  int bind_listener(SocketAddress* addr);
   void on_accept(uv_stream_t* server, int status);
   void go_down();
   void come_up();
 
   RelayContext& context_;
   const ProxySpec& spec_;
-  Listener* listener_ = nullptr;     // deletes itself in its close callback
-  std::string bound_;                // "ip:port" actually bound, reused after `down`
-  std::vector<char> bound_addr_;     // sockaddr_storage bytes of the bound address
-  std::vector<char> upstream_addr_;  // sockaddr bytes when the upstream is an IP literal
+  // One per address of the listen host (localhost: 127.0.0.1 and ::1); each
+  // deletes itself in its close callback.
+  std::vector<Listener*> listeners_;
+  std::string bound_;                        // the first "ip:port" bound (proxy_listen)
+  std::vector<SocketAddress> listen_addrs_;  // with the real port, reused after `down`
+  std::vector<char> upstream_addr_;          // sockaddr bytes when the upstream is an IP literal
   Connection* connections_ = nullptr;
   size_t open_count_ = 0;
   std::vector<std::unique_ptr<ActiveToxic>> active_;

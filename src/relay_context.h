@@ -20,6 +20,7 @@
 namespace jinx {
 
 class EventLog;
+class Resolver;
 
 class RelayContext {
  public:
@@ -31,6 +32,8 @@ class RelayContext {
   // A toxic of the scenario (its name for conn_close, its type for the
   // proxy-level toxics).
   virtual const ToxicSpec& toxic_spec(ToxicIndex toxic) const = 0;
+  // Names are resolved on the loop, shared by every proxy (resolver.h).
+  virtual Resolver& resolver() = 0;
   // The session is ending: nothing new is started (no listener rebinds).
   virtual bool ending() const = 0;
 

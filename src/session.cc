@@ -219,6 +219,12 @@ int Session::run() {
 }
 
 bool Session::start_proxies() {
+  std::string resolver_err;
+  resolver_ = Resolver::create(&loop_, &resolver_err);
+  if (!resolver_) {
+    fail(resolver_err);
+    return false;
+  }
   for (size_t i = 0; i < scenario_.proxies.size(); ++i) {
     proxies_.push_back(std::make_unique<Proxy>(*this, scenario_.proxies[i]));
   }
@@ -235,7 +241,7 @@ bool Session::start_proxies() {
         .str("proxy", spec.name)
         .str("listen", proxy->bound_address())
         .str("upstream", join_host_port(spec.upstream_host, spec.upstream_port));
-    if (!is_loopback_host(spec.listen_host)) {
+    if (!proxy->listens_on_loopback_only()) {
       Event(events_, "warning")
           .str("message", "proxy '" + spec.name + "' listens on " + proxy->bound_address() +
                               ", which is not a loopback address: anyone who can reach it is "
@@ -339,12 +345,16 @@ void Session::end(EndReason reason, int exit_code) {
   end_reason_ = reason;
   exit_code_ = exit_code;
   uv_timer_stop(&end_timer_);
+  // Stopping the timeline and closing connections may close the last
+  // connection from inside this function; finishing then would close
+  // handles this function is still about to close itself.
+  stopping_ = true;
   timeline_->stop();
   for (auto& proxy : proxies_) proxy->close_listener();
   for (auto& proxy : proxies_) proxy->close_connections(CloseReason::shutdown);
-  // From here the last connection to go may finish the session; not before,
-  // while the steps above still use the handles that finish() closes.
-  relay_stopped_ = true;
+  // Lookups still running end now: the loop must not wait for a DNS server.
+  if (resolver_) resolver_->shutdown();
+  stopping_ = false;
   if (child_running_) {
     // The command gets SIGTERM, then SIGKILL 5 s later; its exit ends us.
     kill(child_.pid, SIGTERM);
@@ -363,7 +373,7 @@ void Session::end(EndReason reason, int exit_code) {
 void Session::maybe_finish() {
   // Connections wind down for at most Connection::kLingerMs, well inside
   // SPEC 6's two seconds.
-  if (relay_stopped_ && !child_running_ && open_connections_ == 0) finish();
+  if (!stopping_ && !child_running_ && open_connections_ == 0) finish();
 }
 
 void Session::finish() {

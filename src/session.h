@@ -13,6 +13,7 @@
 #include "event_log.h"
 #include "proxy.h"
 #include "relay_context.h"
+#include "resolver.h"
 #include "scenario.h"
 #include "timeline.h"
 
@@ -51,6 +52,7 @@ class Session final : public TimelineHooks, public RelayContext {
     return scenario_.toxics[toxic.value];
   }
   bool ending() const override { return ending_; }
+  Resolver& resolver() override { return *resolver_; }
   uint64_t next_connection_id() override { return ++connections_; }
   void connection_opened() override;
   void connection_closed() override;
@@ -88,6 +90,7 @@ class Session final : public TimelineHooks, public RelayContext {
   std::optional<Micros> duration_;
   uv_loop_t loop_;
   EventLog events_;
+  std::unique_ptr<Resolver> resolver_;  // names of upstreams, looked up on the loop
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::unique_ptr<Timeline> timeline_;
   std::unique_ptr<StatusLine> status_;
@@ -108,7 +111,7 @@ class Session final : public TimelineHooks, public RelayContext {
   uint64_t fd_limit_ = 0;
   bool accept_paused_ = false;
   bool ending_ = false;
-  bool relay_stopped_ = false;  // end() has closed listeners and connections
+  bool stopping_ = false;  // inside end(): finish() waits for it to return
   bool finished_ = false;
   EndReason end_reason_ = EndReason::duration;
   int exit_code_ = 0;

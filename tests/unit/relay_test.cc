@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "proxy.h"
 #include "relay_context.h"
 #include "relay_direction.h"
+#include "resolver.h"
 
 namespace jinx {
 namespace {
@@ -47,6 +49,16 @@ class FakeContext final : public RelayContext {
   EventLog& events() override { return log_; }
   uint64_t seed() const override { return 1; }
   const ToxicSpec& toxic_spec(ToxicIndex toxic) const override { return toxics_.at(toxic.value); }
+  // The tests dial literal addresses: nothing asks for the resolver unless
+  // one dials a name.
+  Resolver& resolver() override {
+    if (!resolver_) {
+      std::string err;
+      resolver_ = Resolver::create(&loop_, &err);
+      REQUIRE_MESSAGE(resolver_, err);
+    }
+    return *resolver_;
+  }
   bool ending() const override { return false; }
   uint64_t next_connection_id() override { return ++ids_; }
   void connection_opened() override { ++open_; }
@@ -72,6 +84,7 @@ class FakeContext final : public RelayContext {
   FILE* out_;
   EventLog log_;
   std::vector<ToxicSpec> toxics_;
+  std::unique_ptr<Resolver> resolver_;
   uint64_t ids_ = 0, open_ = 0, closed_up_ = 0, closed_down_ = 0;
 };
 
