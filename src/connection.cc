@@ -274,7 +274,10 @@ void Connection::close(CloseReason reason, std::string error, bool reset_client,
   closing_ = true;
   reason_ = reason;
   error_ = std::move(error);
-  if (connected_ && !reset_client && !reset_upstream) {
+  // Both FINs already went out after all the data (client_closed,
+  // upstream_closed): nothing is left to wait for, and no input is unread.
+  bool ended = up_.end_delivered() && down_.end_delivered();
+  if (connected_ && !reset_client && !reset_upstream && !ended) {
     wind_down();
   } else {
     finish(reset_client, reset_upstream);
@@ -352,8 +355,12 @@ void Connection::finish(bool reset_client, bool reset_upstream) {
   closing_ = true;
   uint64_t up = up_.bytes_delivered();
   uint64_t down = down_.bytes_delivered();
-  if (connected_) {
+  // A socket closed plainly still delivers what its kernel holds; one that
+  // is reset loses what its peer has not acknowledged.
+  if (connected_ && reset_upstream) {
     up -= std::min(up, unacknowledged(&upstream_, up_.end_delivered()));
+  }
+  if (connected_ && reset_client) {
     down -= std::min(down, unacknowledged(&client_, down_.end_delivered()));
   }
   up_.stop();

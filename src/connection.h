@@ -12,8 +12,9 @@
 // discards the output it had not sent yet), and the sockets close once the
 // peers have acknowledged every byte, or after kLinger. Bytes still held in
 // jinx then end with RST, never with a clean FIN after a silent cut.
-// conn_close comes at the end and counts as delivered only the bytes the
-// peer acknowledged.
+// A plain close still lets the kernel deliver what it holds; a side that is
+// reset loses it, so conn_close (which comes at the end) then counts only
+// the bytes that peer acknowledged.
 //
 // Upward, a connection talks to its Proxy (spec, active toxics, the list it
 // is in) and to the session only through RelayContext; downward, its two
