@@ -19,6 +19,8 @@ constexpr Micros kMicrosPerSecond = 1000 * kMicrosPerMs;
 std::optional<Micros> parse_duration(std::string_view text, std::string* err);
 // "512", "64KiB", "1.5MB"; whole bytes.
 std::optional<uint64_t> parse_size(std::string_view text, std::string* err);
+// A decimal unsigned 64-bit integer: digits only, no sign, no overflow.
+std::optional<uint64_t> parse_u64(std::string_view text);
 // "100KB/s", "1MiB/s", "10kbit/s", "8Mbit/s"; bytes per second.
 std::optional<double> parse_rate(std::string_view text, std::string* err);
 // "5%" (a number in [0,1] is handled by the caller, which sees its type).
