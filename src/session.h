@@ -13,6 +13,7 @@
 #include "event_log.h"
 #include "event_output.h"
 #include "proxy.h"
+#include "resolver.h"
 #include "scenario.h"
 #include "signal_watcher.h"
 #include "timeline.h"
@@ -48,6 +49,7 @@ class Session final : public TimelineHooks, public EventOutputOwner {
   uv_loop_t* loop() { return &loop_; }
   Micros now() const { return static_cast<Micros>(uv_now(&loop_)) * kMicrosPerMs; }
   EventLog& events() { return events_; }
+  Resolver& resolver() { return *resolver_; }
   const Scenario& scenario() const { return scenario_; }
   uint64_t seed() const { return seed_; }
   uint64_t next_connection_id() { return ++connections_; }
@@ -78,6 +80,9 @@ class Session final : public TimelineHooks, public EventOutputOwner {
   bool start_command();
   void end(EndReason reason, int exit_code);
   void finish();
+  // finish() once nothing holds the session open: the command has exited
+  // and every connection has finished closing.
+  void maybe_finish();
   void on_signal(int signum);
   void on_command_exit(int64_t status, int term_signal);
   void fail(const std::string& message);
@@ -93,6 +98,7 @@ class Session final : public TimelineHooks, public EventOutputOwner {
   SignalWatcher signals_;  // blocks SIGINT and SIGTERM for the process's life
   EventOutput output_;
   EventLog events_;
+  std::unique_ptr<Resolver> resolver_;  // names of upstreams, looked up on the loop
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::unique_ptr<Timeline> timeline_;
   std::unique_ptr<StatusLine> status_;
@@ -110,6 +116,7 @@ class Session final : public TimelineHooks, public EventOutputOwner {
   uint64_t fd_limit_ = 0;
   bool accept_paused_ = false;
   bool ending_ = false;
+  bool stopping_ = false;  // inside end(): finish() waits for it to return
   bool finished_ = false;
   EndReason end_reason_ = EndReason::duration;
   int exit_code_ = 0;
