@@ -215,14 +215,4 @@ std::optional<uint64_t> parse_u64(std::string_view text) {
   return value;
 }
 
-std::string format_size(uint64_t bytes) {
-  static const char* units[] = {"B", "KiB", "MiB", "GiB"};
-  int unit = 0;
-  while (unit < 3 && bytes >= 1024 && bytes % 1024 == 0) {
-    bytes /= 1024;
-    ++unit;
-  }
-  return std::to_string(bytes) + units[unit];
-}
-
 }  // namespace jinx

@@ -28,6 +28,5 @@ std::optional<double> parse_percentage(std::string_view text, std::string* err);
 
 // Human forms, the inverse of the parsers: "1m30s", "250ms", "32MiB".
 std::string format_duration(Micros d);
-std::string format_size(uint64_t bytes);
 
 }  // namespace jinx

@@ -41,6 +41,12 @@ bool alive(int pid) {
   return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
+std::string joined(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const auto& l : lines) s += l + "\n";
+  return s;
+}
+
 }  // namespace
 
 TEST_SUITE("command") {
@@ -121,5 +127,24 @@ TEST_SUITE("command") {
     REQUIRE_MESSAGE(st.exited, st.str());
     CHECK(st.code == 130);
     CHECK(ms_since(t0) <= 1000);
+  }
+  TEST_CASE("command: run's help shows [-- COMMAND...]; each footer lists its own exit codes") {
+    Completed run = run_jinx({"run", "--help"});
+    std::string run_help = joined(run.out);
+    INFO(run_help);
+    CHECK(run.status.code == 0);
+    CHECK(contains(run_help, "SCENARIO [-- COMMAND [ARG...]]"));
+    CHECK(contains(run_help, "JINX_<PROXY>_HOST"));
+    CHECK(contains(run_help, "COMMAND's status"));
+    for (const char* sub : {"check", "plan", "toxics"}) {
+      CAPTURE(sub);
+      Completed c = run_jinx({"help", sub});
+      std::string help = joined(c.out);
+      INFO(help);
+      CHECK(c.status.code == 0);
+      CHECK(contains(help, "Exit codes: 0"));
+      CHECK_FALSE(contains(help, "COMMAND"));
+      CHECK_FALSE(contains(help, "128+N"));
+    }
   }
 }  // TEST_SUITE
