@@ -1,9 +1,11 @@
 // jinx check: validates files, one summary line each.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "commands.h"
-#include "loader.h"
+#include "scenario_file.h"
 #include "schedule.h"
 
 namespace jinx {
@@ -11,16 +13,13 @@ namespace jinx {
 int check_command(const std::vector<std::string>& files) {
   int exit_code = 0;
   for (const auto& path : files) {
-    LoadResult result = load_scenario_file(path);
     std::string name = path == "-" ? "<stdin>" : path;
-    for (const auto& d : result.diagnostics) {
-      std::fprintf(stderr, "%s\n", format_diagnostic(name, d).c_str());
-    }
-    if (!result.ok()) {
-      exit_code = 2;
+    std::optional<Scenario> scenario = load_and_report(path);
+    if (!scenario) {
+      exit_code = kUsageError;
       continue;
     }
-    const Scenario& s = *result.scenario;
+    const Scenario& s = *scenario;
     uint64_t seed = s.seed.value_or(0);
     constexpr size_t kCountUpTo = 100000;  // per toxic; beyond it, "more than"
     size_t windows = 0;
@@ -49,6 +48,15 @@ int check_command(const std::vector<std::string>& files) {
   }
   std::fflush(stdout);
   return exit_code;
+}
+
+Runner declare_check(CLI::App& sub, const Invocation& /*invocation*/) {
+  auto files = std::make_shared<std::vector<std::string>>();
+  sub.add_option("SCENARIO", *files, "Scenario files, or - for standard input")->required();
+  sub.footer(
+      "Exit codes: 0 every file is valid, 1 stdout could not be written, 2 bad usage or\n"
+      "an invalid file, 141 stdout's reader went away.");
+  return [files] { return check_command(*files); };
 }
 
 }  // namespace jinx

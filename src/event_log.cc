@@ -7,45 +7,94 @@
 
 namespace jinx {
 
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s` (s non-empty, its
+// first byte >= 0x80), or 0 if it is not one: overlong forms, surrogates and
+// code points past U+10FFFF are invalid too (RFC 3629).
+size_t utf8_sequence(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char lead = byte(0);
+  size_t length = lead >= 0xC2 && lead <= 0xDF   ? 2
+                  : lead >= 0xE0 && lead <= 0xEF ? 3
+                  : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                                 : 0;
+  if (length == 0 || s.size() < length) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  unsigned char second = byte(1);
+  if (lead == 0xE0 && second < 0xA0) return 0;  // overlong
+  if (lead == 0xED && second > 0x9F) return 0;  // surrogate
+  if (lead == 0xF0 && second < 0x90) return 0;  // overlong
+  if (lead == 0xF4 && second > 0x8F) return 0;  // past U+10FFFF
+  return length;
+}
+
+void append_escape(std::string& out, unsigned char c) {
+  switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default: {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    }
+  }
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  // Runs of plain characters are appended whole; only escapes go one by one.
-  size_t plain = 0;
-  while (plain < s.size()) {
-    auto c = static_cast<unsigned char>(s[plain]);
-    if (c < 0x20 || c == '"' || c == '\\') break;
-    ++plain;
-  }
-  out.append(s.data(), plain);
-  s.remove_prefix(plain);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
+  while (!s.empty()) {
+    // Runs of plain ASCII are appended whole; the rest goes one piece at a time.
+    size_t plain = 0;
+    while (plain < s.size()) {
+      auto c = static_cast<unsigned char>(s[plain]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++plain;
+    }
+    out.append(s.data(), plain);
+    s.remove_prefix(plain);
+    if (s.empty()) break;
+    auto c = static_cast<unsigned char>(s[0]);
+    if (c < 0x80) {
+      append_escape(out, c);
+      s.remove_prefix(1);
+    } else if (size_t n = utf8_sequence(s); n > 0) {
+      out.append(s.data(), n);
+      s.remove_prefix(n);
+    } else {
+      // Not UTF-8 (argv and messages may hold any bytes): U+FFFD, so every
+      // line stays valid JSON.
+      out += "\xEF\xBF\xBD";
+      s.remove_prefix(1);
     }
   }
   out += '"';
+}
+
+bool is_valid_utf8(std::string_view s) {
+  while (!s.empty()) {
+    size_t n = static_cast<unsigned char>(s[0]) < 0x80 ? 1 : utf8_sequence(s);
+    if (n == 0) return false;
+    s.remove_prefix(n);
+  }
+  return true;
 }
 
 std::string rfc3339_now() {
@@ -85,6 +134,22 @@ void append_seconds(std::string& out, Micros us) {
   out += static_cast<char>('0' + ms % 1000 / 100);
   out += static_cast<char>('0' + ms % 100 / 10);
   out += static_cast<char>('0' + ms % 10);
+}
+
+// A value in a text event: as it is when that is unambiguous, else quoted
+// and escaped as JSON, so one event stays one line and `,` in a list
+// element cannot split it.
+void append_text_value(std::string& out, std::string_view value, std::string_view separators = "") {
+  bool plain = !value.empty() && is_valid_utf8(value) &&
+               std::none_of(value.begin(), value.end(), [&](char c) {
+                 return c == ' ' || c == '"' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f ||
+                        separators.find(c) != std::string_view::npos;
+               });
+  if (plain) {
+    out += value;
+  } else {
+    append_json_string(out, value);
+  }
 }
 
 }  // namespace
@@ -141,13 +206,8 @@ Event& Event::str(std::string_view k, std::string_view value) {
   key(k);
   if (log_.format() == EventFormat::json) {
     append_json_string(json_, value);
-  } else if (value.empty() || std::any_of(value.begin(), value.end(), [](char c) {
-               return c == ' ' || c == '"' || static_cast<unsigned char>(c) < 0x20;
-             })) {
-    // Quoted and escaped, so one event stays one line.
-    append_json_string(text_, value);
   } else {
-    text_ += value;
+    append_text_value(text_, value);
   }
   return *this;
 }
@@ -200,7 +260,7 @@ Event& Event::strings(std::string_view k, const std::string* begin, const std::s
   } else {
     for (const auto* it = begin; it != end; ++it) {
       if (it != begin) text_ += ',';
-      text_ += *it;
+      append_text_value(text_, *it, ",");
     }
     if (begin == end) text_ += '-';
   }
@@ -221,18 +281,6 @@ Event& Event::object(std::string_view k, std::string_view json, std::string_view
 
 bool EventLog::wants(std::string_view event) const {
   return !(quiet_ && event.substr(0, 5) == "conn_");
-}
-
-void EventLog::write(std::string_view line) {
-  buffer_ += line;
-  if (buffer_.size() > 64 * 1024) flush();
-}
-
-void EventLog::flush() {
-  if (buffer_.empty()) return;
-  std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
-  std::fflush(out_);
-  buffer_.clear();
 }
 
 }  // namespace jinx

@@ -2,9 +2,10 @@
 // events as aligned text for people. Every event carries `ts` (wall clock),
 // `t` (seconds since the timeline's t = 0) and `event`.
 //
-// Lines are buffered and written when the loop is about to wait (see
-// Session), so a burst of connection events costs one write, yet every event
-// is out before jinx sleeps.
+// Lines go to an EventSink (EventOutput for stdout), which queues them and
+// writes when the loop is about to wait (see Session): a burst of connection
+// events costs one write, yet every event is out before jinx sleeps, and a
+// slow reader never blocks the loop.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "event_output.h"
 #include "units.h"
 
 namespace jinx {
@@ -48,12 +50,11 @@ class Event {
 
 class EventLog {
  public:
-  EventLog(FILE* out, EventFormat format) : out_(out), format_(format) {}
+  EventLog(EventSink& sink, EventFormat format) : sink_(sink), format_(format) {}
 
   // The loop clock (us) and its reading at the timeline's t = 0.
   void set_clock(std::function<Micros()> clock) { clock_ = std::move(clock); }
   void set_time_zero(Micros t0) { t0_ = t0; }
-  double t() const { return static_cast<double>(elapsed()) / 1e6; }
   Micros elapsed() const { return clock_() - t0_; }
 
   // Hides conn_* events (--quiet).
@@ -61,23 +62,25 @@ class EventLog {
   bool wants(std::string_view event) const;
   EventFormat format() const { return format_; }
 
-  void flush();
-  bool pending() const { return !buffer_.empty(); }
+  void flush() { sink_.flush(); }
+  bool pending() const { return sink_.pending(); }
+  // A line for people, outside any event (text format's closing summary).
+  void write_text(std::string_view line) { sink_.add_line(line); }
 
  private:
   friend class Event;
-  void write(std::string_view line);
+  void write(std::string_view line) { sink_.add_line(line); }
 
-  FILE* out_;
+  EventSink& sink_;
   EventFormat format_;
   bool quiet_ = false;
   std::function<Micros()> clock_ = [] { return Micros{0}; };
   Micros t0_ = 0;
-  std::string buffer_;
 };
 
-// JSON string literal with escapes.
+// JSON string literal with escapes; bytes that are not UTF-8 become U+FFFD.
 void append_json_string(std::string& out, std::string_view s);
+bool is_valid_utf8(std::string_view s);
 // "2026-11-28T22:36:16.123Z" for the current wall clock.
 std::string rfc3339_now();
 

@@ -1,104 +1,123 @@
 // jinx: one-shot chaos sessions for TCP services.
 //
-// main() reads top to bottom: split off a wrapped command, parse the command
-// line, dispatch to the subcommand. Exceptions stop here; exit codes follow
-// SPEC 8 (2 for bad usage or an invalid scenario).
+// main() reads top to bottom: make the standard descriptors safe, split off a
+// wrapped command, declare the subcommands from the table below, parse, run
+// the one given, and let stdout's fate have the last word on the exit code.
+// Exceptions stop here; exit codes follow SPEC 8 (2 for bad usage).
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "commands.h"
-#include "loader.h"
-#include "session.h"
 
 namespace {
 
-constexpr int kUsageError = 2;
+using jinx::Runner;
+using jinx::Subcommand;
+
+// The subcommands, as ninja's tools: adding one is a row here and its
+// declare function (in its *_command.cc).
+const Subcommand kSubcommands[] = {
+    {"run", "Run a chaos session: jinx run [OPTIONS] SCENARIO [-- COMMAND [ARG...]]",
+     jinx::declare_run},
+    {"check", "Validate scenario files", jinx::declare_check},
+    {"plan", "Show every window of every toxic, as run would play it", jinx::declare_plan},
+    {"toxics", "List every toxic type with its attributes", jinx::declare_toxics},
+};
 
 const char* kFooter =
     "Scenario format: jinx-scenario(5). Events: one JSON object per line on stdout.\n"
-    "Exit codes: 0 duration reached, 1 runtime failure, 2 bad usage or invalid\n"
-    "scenario, 128+N stopped by signal N, or the wrapped COMMAND's status.";
+    "Exit codes: 0 success, 1 runtime failure (or stdout could not be written), 2 bad\n"
+    "usage or invalid scenario, 128+N stopped by signal N (141: stdout's reader went\n"
+    "away), or the wrapped COMMAND's status; see 'jinx help SUBCOMMAND'.";
 
-// Parses --format, which the subcommands share.
-jinx::EventFormat format_of(const std::string& text) {
-  return text == "text" ? jinx::EventFormat::text : jinx::EventFormat::json;
-}
-
-// --seed of `sub`, if given: an unsigned 64-bit integer. False (with a
-// message) when it was given but is not one.
-bool read_seed(const CLI::App* sub, const std::string& text, std::optional<uint64_t>* seed) {
-  if (sub->count("--seed") == 0) return true;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-') {
-    std::fprintf(stderr, "jinx: error: --seed: '%s' is not an unsigned 64-bit integer\n",
-                 text.c_str());
-    return false;
-  }
-  *seed = v;
-  return true;
-}
-
-int run_command(const std::string& file, const std::string& format, std::optional<uint64_t> seed,
-                const std::string& duration, const std::string& start_at, bool quiet,
-                bool no_progress, std::vector<std::string> command) {
-  jinx::RunOptions options;
-  options.format = format_of(format);
-  options.quiet = quiet;
-  options.progress = !no_progress;
-  options.command = std::move(command);
-  options.seed = seed;
-  if (!duration.empty()) {
-    std::string err;
-    if (duration == "inf") {
-      options.duration = std::optional<jinx::Micros>();
-    } else if (auto d = jinx::parse_duration(duration, &err)) {
-      options.duration = *d == 0 ? std::optional<jinx::Micros>() : std::optional(*d);
-    } else {
-      std::fprintf(stderr, "jinx: error: --duration: %s\n", err.c_str());
-      return kUsageError;
+// libuv asserts that fds 0-2 are open, and a descriptor opened later must not
+// become someone's "stdout" by accident: a closed one is reopened on /dev/null.
+void reopen_missing_std_fds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int opened = open("/dev/null", O_RDWR);  // the lowest free number: fd itself
+    if (opened >= 0 && opened != fd) {
+      dup2(opened, fd);
+      close(opened);
     }
   }
-  if (!start_at.empty()) {
-    std::string err;
-    auto delay = jinx::parse_start_at(start_at, &err);
-    if (!delay) {
-      std::fprintf(stderr, "jinx: error: %s\n", err.c_str());
-      return kUsageError;
-    }
-    options.start_delay = *delay;
-  }
-  jinx::LoadResult result = jinx::load_scenario_file(file);
-  std::string name = file == "-" ? "<stdin>" : file;
-  for (const auto& d : result.diagnostics) {
-    std::fprintf(stderr, "%s\n", jinx::format_diagnostic(name, d).c_str());
-  }
-  if (!result.ok()) return kUsageError;
-  jinx::Session session(std::move(*result.scenario), std::move(options));
-  return session.run();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // A peer that goes away must not kill the relay: writes fail with EPIPE.
-  std::signal(SIGPIPE, SIG_IGN);
-
-  // Everything after the first "--" is the wrapped command, passed untouched.
-  std::vector<std::string> args(argv + 1, argv + argc);
-  std::vector<std::string> command;
+// Everything after the first "--" is the wrapped command, passed untouched.
+std::vector<std::string> split_wrapped_command(std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--") {
-      command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      std::vector<std::string> command(args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                                       args.end());
       args.resize(i);
-      break;
+      return command;
     }
   }
+  return {};
+}
 
+// True when fd 1 is a pipe or socket whose reader has gone.
+bool stdout_reader_gone() {
+  pollfd p{STDOUT_FILENO, POLLOUT, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+// What was printed on stdout decides too: a reader that went away ends us
+// as SIGPIPE would (141), any other write error is a failure (1). stdio
+// keeps no error code, so it is the errno of the failed write (the
+// subcommand's last fflush, or this one).
+int settle_stdout(int exit_code) {
+  int earlier = errno;
+  bool failed = std::fflush(stdout) != 0;
+  int err = failed ? errno : earlier;
+  if (!failed && std::ferror(stdout) == 0) return exit_code;
+  if (err == EPIPE || stdout_reader_gone()) return 128 + SIGPIPE;
+  std::fprintf(stderr, "jinx: error: cannot write to stdout: %s\n",
+               err != 0 ? std::strerror(err) : "write error");
+  return 1;
+}
+
+// `jinx help [SUBCOMMAND]`.
+int help(CLI::App& app, const std::string& topic) {
+  if (topic.empty()) {
+    // Not app.help(): it would describe the `help` subcommand just parsed.
+    std::printf("%s",
+                app.get_formatter()->make_help(&app, "jinx", CLI::AppFormatMode::Normal).c_str());
+    return 0;
+  }
+  for (const auto& s : kSubcommands) {
+    if (topic == s.name) {
+      std::printf("%s", app.get_subcommand(s.name)->help("jinx").c_str());
+      return 0;
+    }
+  }
+  std::fprintf(stderr, "jinx: error: no subcommand '%s'; try 'jinx --help'\n", topic.c_str());
+  return jinx::kUsageError;
+}
+
+int usage_error(const CLI::App& app, const std::vector<std::string>& args,
+                const CLI::ParseError& e) {
+  bool any_subcommand = !app.get_subcommands().empty();
+  if (!any_subcommand && !args.empty() && !args[0].empty() && args[0][0] != '-') {
+    std::fprintf(stderr, "jinx: error: unknown subcommand '%s'; see 'jinx --help'\n",
+                 args[0].c_str());
+  } else {
+    std::fprintf(stderr, "jinx: error: %s\nRun 'jinx --help' for more information.\n", e.what());
+  }
+  return jinx::kUsageError;
+}
+
+int parse_and_run(std::vector<std::string> args) {
+  jinx::Invocation invocation{split_wrapped_command(args)};
   CLI::App app{
       "jinx: one-shot chaos sessions. A TCP relay that plays a scenario of faults\n"
       "(latency, bandwidth, resets, outages...) between a program and its services.",
@@ -106,57 +125,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("jinx ") + JINX_VERSION);
   app.footer(kFooter);
   app.require_subcommand(0, 1);
-
-  std::string file;
-  std::string format = "json";
-  std::string seed;
-  std::string duration;
-  std::string start_at;
-  bool quiet = false;
-  bool no_progress = false;
-  auto* run = app.add_subcommand(
-      "run", "Run a chaos session: jinx run [OPTIONS] SCENARIO [-- COMMAND [ARG...]]");
-  run->add_option("SCENARIO", file, "Scenario file, or - for standard input")->required();
-  run->add_option("--format", format, "Event format on stdout")
-      ->check(CLI::IsMember({"json", "text"}))
-      ->default_str("json");
-  run->add_option("--seed", seed, "Seed for every random draw (overrides the scenario's)");
-  run->add_option("--duration", duration,
-                  "Session length, overrides the scenario's; 0s or inf = until stopped");
-  run->add_option("--start-at", start_at,
-                  "Bind now, start the timeline at TIME: RFC 3339 (2026-12-01T10:00:00Z) or +DUR");
-  run->add_flag("--quiet", quiet, "No per-connection events (conn_*)");
-  run->add_flag("--no-progress", no_progress, "No status line on stderr");
-  run->footer(
-      "With -- COMMAND, jinx binds every listener, sets JINX_<PROXY>=host:port for each proxy,\n"
-      "runs COMMAND (no shell; its stdout goes to jinx's stderr), ends the session when it\n"
-      "exits and exits with its status.");
-
-  std::vector<std::string> check_files;
-  auto* check = app.add_subcommand("check", "Validate scenario files");
-  check->add_option("SCENARIO", check_files, "Scenario files, or - for standard input")->required();
-
-  jinx::PlanOptions plan_options;
-  std::string plan_format = "text";
-  std::string plan_seed;
-  int plan_width = 0;
-  auto* plan = app.add_subcommand("plan", "Show every window of every toxic, as run would play it");
-  plan->add_option("SCENARIO", plan_options.file, "Scenario file, or - for standard input")
-      ->required();
-  plan->add_option("--seed", plan_seed, "Seed (overrides the scenario's)");
-  plan->add_option("--width", plan_width, "Chart width in columns (default: terminal, or 80)")
-      ->check(CLI::Range(20, 1000));
-  plan->add_option("--format", plan_format, "text (a chart) or json (one window per line)")
-      ->check(CLI::IsMember({"json", "text"}));
-
-  std::string toxics_format = "text";
-  auto* toxics = app.add_subcommand("toxics", "List every toxic type with its attributes");
-  toxics->add_option("--format", toxics_format, "text or json")
-      ->check(CLI::IsMember({"json", "text"}));
-
+  std::vector<std::pair<CLI::App*, Runner>> runners;
+  for (const auto& s : kSubcommands) {
+    CLI::App* sub = app.add_subcommand(s.name, s.description);
+    runners.emplace_back(sub, s.declare(*sub, invocation));
+  }
   std::string help_topic;
-  auto* help = app.add_subcommand("help", "Show help for a subcommand");
-  help->add_option("SUBCOMMAND", help_topic, "run, check, plan or toxics");
+  auto* help_sub = app.add_subcommand("help", "Show help for a subcommand");
+  help_sub->add_option("SUBCOMMAND", help_topic, "run, check, plan or toxics");
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -168,56 +144,33 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    bool any_subcommand =
-        run->parsed() || check->parsed() || plan->parsed() || toxics->parsed() || help->parsed();
-    if (!any_subcommand && !args.empty() && !args[0].empty() && args[0][0] != '-') {
-      std::fprintf(stderr, "jinx: error: unknown subcommand '%s'; see 'jinx --help'\n",
-                   args[0].c_str());
-    } else {
-      std::fprintf(stderr, "jinx: error: %s\nRun 'jinx --help' for more information.\n", e.what());
-    }
-    return kUsageError;
+    return usage_error(app, args, e);
   }
-  if (!command.empty() && !run->parsed()) {
+  if (!invocation.command.empty() && !app.get_subcommand("run")->parsed()) {
     std::fprintf(stderr, "jinx: error: '-- COMMAND' goes with 'jinx run'\n");
-    return kUsageError;
+    return jinx::kUsageError;
   }
+  for (auto& [sub, run] : runners) {
+    if (sub->parsed()) return run();
+  }
+  if (help_sub->parsed()) return help(app, help_topic);
+  std::fprintf(stderr, "%s", app.help().c_str());
+  return jinx::kUsageError;
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+  reopen_missing_std_fds();
+  // A peer that goes away must not kill the relay: writes fail with EPIPE,
+  // and a closed stdout is handled as SIGPIPE would be (settle_stdout).
+  std::signal(SIGPIPE, SIG_IGN);
+  int exit_code = 0;
   try {
-    if (run->parsed()) {
-      std::optional<uint64_t> run_seed;
-      if (!read_seed(run, seed, &run_seed)) return kUsageError;
-      return run_command(file, format, run_seed, duration, start_at, quiet, no_progress, command);
-    }
-    if (check->parsed()) return jinx::check_command(check_files);
-    if (plan->parsed()) {
-      if (!read_seed(plan, plan_seed, &plan_options.seed)) return kUsageError;
-      if (plan_width > 0) plan_options.width = plan_width;
-      plan_options.format = format_of(plan_format);
-      return jinx::plan_command(plan_options);
-    }
-    if (toxics->parsed()) return jinx::toxics_command(format_of(toxics_format));
-    if (help->parsed()) {
-      if (help_topic.empty()) {
-        // Not app.help(): it would describe the `help` subcommand just parsed.
-        std::printf(
-            "%s", app.get_formatter()->make_help(&app, "jinx", CLI::AppFormatMode::Normal).c_str());
-        return 0;
-      }
-      for (auto* sub : {run, check, plan, toxics}) {
-        if (sub->get_name() == help_topic) {
-          std::printf("%s", sub->help("jinx").c_str());
-          return 0;
-        }
-      }
-      std::fprintf(stderr, "jinx: error: no subcommand '%s'; try 'jinx --help'\n",
-                   help_topic.c_str());
-      return kUsageError;
-    }
-    std::fprintf(stderr, "%s", app.help().c_str());
-    return kUsageError;
+    exit_code = parse_and_run(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "jinx: error: %s\n", e.what());
-    return 1;
+    exit_code = 1;
   }
+  return settle_stdout(exit_code);
 }

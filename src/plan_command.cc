@@ -4,13 +4,15 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "commands.h"
-#include "loader.h"
 #include "random.h"
+#include "scenario_file.h"
 #include "schedule.h"
 
 namespace jinx {
@@ -21,7 +23,20 @@ namespace {
 struct Row {
   const ToxicSpec* toxic;
   std::vector<Window> windows;
+  bool cut = false;  // more windows than kMaxWindows
 };
+
+// Windows shown per toxic; `run` has no such limit, so a cut is said.
+constexpr size_t kMaxWindows = 100000;
+
+// Does the plan depend on the seed? Only ranged starts and lengths move
+// windows; toxicity and the other draws do not show in a plan.
+bool has_random_windows(const Scenario& s) {
+  return std::any_of(s.toxics.begin(), s.toxics.end(), [](const ToxicSpec& t) {
+    return t.schedule.start.lo != t.schedule.start.hi ||
+           (t.schedule.duration && t.schedule.duration->lo != t.schedule.duration->hi);
+  });
+}
 
 Micros horizon_of(const Scenario& s, uint64_t seed) {
   if (s.duration) return *s.duration;
@@ -42,9 +57,13 @@ std::vector<Row> rows_of(const Scenario& s, uint64_t seed, Micros horizon) {
   std::vector<Row> rows;
   for (const auto& t : s.toxics) {
     Row row{&t, {}};
-    for (uint64_t k = 0; row.windows.size() < 100000; ++k) {
+    for (uint64_t k = 0;; ++k) {
       auto w = window_at(t, k, seed, s.duration ? s.duration : std::optional<Micros>(horizon));
       if (!w) break;
+      if (row.windows.size() == kMaxWindows) {
+        row.cut = true;
+        break;
+      }
       row.windows.push_back(*w);
     }
     rows.push_back(std::move(row));
@@ -88,6 +107,59 @@ double ramp_level(const ToxicSpec& t, double fraction) {
   return hi > 0 ? std::abs(p->at(fraction)) / hi : 1;
 }
 
+// The time axis: ticks at round times (1s, 2s, 5s, 10s, 15s, 30s, 1m, ...),
+// about every 12 columns, each labelled where it falls, within `cols`.
+std::string axis_line(Micros horizon, int cols) {
+  static const Micros steps[] = {
+      100 * kMicrosPerMs,     250 * kMicrosPerMs,     500 * kMicrosPerMs,
+      kMicrosPerSecond,       2 * kMicrosPerSecond,   5 * kMicrosPerSecond,
+      10 * kMicrosPerSecond,  15 * kMicrosPerSecond,  30 * kMicrosPerSecond,
+      60 * kMicrosPerSecond,  120 * kMicrosPerSecond, 300 * kMicrosPerSecond,
+      600 * kMicrosPerSecond, 900 * kMicrosPerSecond, 1800 * kMicrosPerSecond,
+      3600 * kMicrosPerSecond};
+  double per_col = static_cast<double>(horizon) / cols;
+  Micros step = steps[0];
+  for (Micros candidate : steps) {
+    step = candidate;
+    if (static_cast<double>(candidate) / per_col >= 12) break;
+  }
+  std::string axis(static_cast<size_t>(cols), ' ');
+  int free_from = 0;
+  for (Micros t = 0; t < horizon; t += step) {
+    int c = static_cast<int>(static_cast<double>(t) / per_col);
+    std::string tick = "|" + format_duration(t);
+    if (c < free_from || c + static_cast<int>(tick.size()) > cols) continue;
+    axis.replace(static_cast<size_t>(c), tick.size(), tick);
+    free_from = c + static_cast<int>(tick.size()) + 1;
+  }
+  while (!axis.empty() && axis.back() == ' ') axis.pop_back();
+  return axis;
+}
+
+// One toxic's windows as `cols` cells, shaded by a ramp's strength.
+std::string row_cells(const Row& row, Micros horizon, int cols) {
+  static const char* shades[] = {"\u2591", "\u2592", "\u2593", "\u2588"};
+  double per_col = static_cast<double>(horizon) / cols;
+  std::string line;
+  for (int c = 0; c < cols; ++c) {
+    Micros a = static_cast<Micros>(c * per_col);
+    Micros b = static_cast<Micros>((c + 1) * per_col);
+    const char* cell = "\u00b7";
+    for (const auto& w : row.windows) {
+      Micros end = w.end.value_or(horizon);
+      if (w.start < b && end > a) {
+        double span = static_cast<double>(end - w.start);
+        double mid = static_cast<double>((a + b) / 2 - w.start);
+        double level = ramp_level(*row.toxic, span > 0 ? std::clamp(mid / span, 0.0, 1.0) : 1);
+        cell = shades[std::clamp(static_cast<int>(std::ceil(level * 4)) - 1, 0, 3)];
+        break;
+      }
+    }
+    line += cell;
+  }
+  return line;
+}
+
 void print_text(const Scenario& s, const std::vector<Row>& rows, uint64_t seed, Micros horizon,
                 int width) {
   std::printf("%s%sseed %llu, %s%s\n", s.name.c_str(), s.name.empty() ? "" : ": ",
@@ -98,73 +170,28 @@ void print_text(const Scenario& s, const std::vector<Row>& rows, uint64_t seed, 
   for (const auto& row : rows) {
     label = std::max(label, row.toxic->name.size() + s.proxies[row.toxic->proxy].name.size() + 3);
   }
+  // The chart fits `width`: at least 10 columns of time, the names cut to
+  // what is left (and to 40 characters).
   label = std::min<size_t>(label, 40);
   int cols = std::max(10, width - static_cast<int>(label) - 1);
-  double per_col = static_cast<double>(horizon) / cols;
-
-  // Axis: ticks at round times (1s, 2s, 5s, 10s, 15s, 30s, 1m, ...), about
-  // every 12 columns, each labelled where it falls.
-  static const Micros steps[] = {
-      100 * kMicrosPerMs,     250 * kMicrosPerMs,     500 * kMicrosPerMs,
-      kMicrosPerSecond,       2 * kMicrosPerSecond,   5 * kMicrosPerSecond,
-      10 * kMicrosPerSecond,  15 * kMicrosPerSecond,  30 * kMicrosPerSecond,
-      60 * kMicrosPerSecond,  120 * kMicrosPerSecond, 300 * kMicrosPerSecond,
-      600 * kMicrosPerSecond, 900 * kMicrosPerSecond, 1800 * kMicrosPerSecond,
-      3600 * kMicrosPerSecond};
-  Micros step = steps[0];
-  for (Micros candidate : steps) {
-    step = candidate;
-    if (static_cast<double>(candidate) / per_col >= 12) break;
-  }
-  std::string axis(static_cast<size_t>(cols) + 16, ' ');
-  int free_from = 0;
-  for (Micros t = 0; t < horizon; t += step) {
-    int c = static_cast<int>(static_cast<double>(t) / per_col);
-    std::string tick = "|" + format_duration(t);
-    if (c < free_from || c + static_cast<int>(tick.size()) > cols + 1) continue;
-    axis.replace(static_cast<size_t>(c), tick.size(), tick);
-    free_from = c + static_cast<int>(tick.size()) + 1;
-  }
-  while (!axis.empty() && axis.back() == ' ') axis.pop_back();
-  std::printf("%*s %s\n", static_cast<int>(label), "", axis.c_str());
-
-  static const char* shades[] = {"\u2591", "\u2592", "\u2593", "\u2588"};
+  label = std::min<size_t>(label, static_cast<size_t>(std::max(1, width - 1 - cols)));
+  std::printf("%*s %s\n", static_cast<int>(label), "", axis_line(horizon, cols).c_str());
   for (const auto& row : rows) {
     std::string name = row.toxic->name + " (" + s.proxies[row.toxic->proxy].name + ")";
     if (name.size() > label) name = name.substr(0, label);
-    std::string line;
-    for (int c = 0; c < cols; ++c) {
-      Micros a = static_cast<Micros>(c * per_col);
-      Micros b = static_cast<Micros>((c + 1) * per_col);
-      const char* cell = "\u00b7";
-      for (const auto& w : row.windows) {
-        Micros end = w.end.value_or(horizon);
-        if (w.start < b && end > a) {
-          double span = static_cast<double>(end - w.start);
-          double mid = static_cast<double>((a + b) / 2 - w.start);
-          double level = ramp_level(*row.toxic, span > 0 ? std::clamp(mid / span, 0.0, 1.0) : 1);
-          cell = shades[std::clamp(static_cast<int>(std::ceil(level * 4)) - 1, 0, 3)];
-          break;
-        }
-      }
-      line += cell;
-    }
-    std::printf("%-*s %s\n", static_cast<int>(label), name.c_str(), line.c_str());
+    std::printf("%-*s %s\n", static_cast<int>(label), name.c_str(),
+                row_cells(row, horizon, cols).c_str());
   }
 }
 
 }  // namespace
 
 int plan_command(const PlanOptions& options) {
-  LoadResult result = load_scenario_file(options.file);
-  std::string name = options.file == "-" ? "<stdin>" : options.file;
-  for (const auto& d : result.diagnostics) {
-    std::fprintf(stderr, "%s\n", format_diagnostic(name, d).c_str());
-  }
-  if (!result.ok()) return 2;
-  const Scenario& s = *result.scenario;
+  std::optional<Scenario> scenario = load_and_report(options.file);
+  if (!scenario) return kUsageError;
+  const Scenario& s = *scenario;
   uint64_t seed = options.seed ? *options.seed : s.seed ? *s.seed : random_seed();
-  if (!options.seed && !s.seed) {
+  if (!options.seed && !s.seed && has_random_windows(s)) {
     std::fprintf(stderr,
                  "jinx: the scenario has no seed; this plan uses seed %llu "
                  "(pass --seed to run and plan alike)\n",
@@ -172,6 +199,14 @@ int plan_command(const PlanOptions& options) {
   }
   Micros horizon = horizon_of(s, seed);
   auto rows = rows_of(s, seed, horizon);
+  for (const auto& row : rows) {
+    if (row.cut) {
+      std::fprintf(stderr,
+                   "jinx: warning: toxic '%s' has more than %zu windows; the plan shows the "
+                   "first %zu (run plays them all)\n",
+                   row.toxic->name.c_str(), kMaxWindows, kMaxWindows);
+    }
+  }
   if (options.format == EventFormat::json) {
     print_json(s, rows);
   } else {
@@ -187,6 +222,33 @@ int plan_command(const PlanOptions& options) {
   }
   std::fflush(stdout);
   return 0;
+}
+
+Runner declare_plan(CLI::App& sub, const Invocation& /*invocation*/) {
+  struct Args {
+    PlanOptions options;
+    std::string format = "text";
+    std::string seed;
+    int width = 0;
+  };
+  auto args = std::make_shared<Args>();
+  sub.add_option("SCENARIO", args->options.file, "Scenario file, or - for standard input")
+      ->required();
+  sub.add_option("--seed", args->seed, "Seed (overrides the scenario's)");
+  sub.add_option("--width", args->width, "Chart width in columns (default: terminal, or 80)")
+      ->check(CLI::Range(20, 1000));
+  sub.add_option("--format", args->format, "text (a chart) or json (one window per line)")
+      ->check(CLI::IsMember({"json", "text"}));
+  sub.footer(
+      "Exit codes: 0 plan printed, 1 stdout could not be written, 2 bad usage or an\n"
+      "invalid scenario, 141 stdout's reader went away.");
+  CLI::App* app = &sub;
+  return [args, app] {
+    if (!read_seed(app->count("--seed"), args->seed, &args->options.seed)) return kUsageError;
+    if (args->width > 0) args->options.width = args->width;
+    args->options.format = format_of(args->format);
+    return plan_command(args->options);
+  };
 }
 
 }  // namespace jinx

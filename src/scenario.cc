@@ -14,10 +14,6 @@ const char* stream_name(Stream s) {
   return "?";
 }
 
-const char* direction_name(Direction d) {
-  return d == Direction::upstream ? "upstream" : "downstream";
-}
-
 bool ToxicSpec::has_ramp() const {
   if (toxicity.ramp) return true;
   for (const auto& a : attrs) {

@@ -55,7 +55,6 @@ enum class Stream { upstream, downstream, both };
 enum class Direction { upstream = 0, downstream = 1 };
 
 const char* stream_name(Stream s);
-const char* direction_name(Direction d);
 
 struct ToxicSpec {
   std::string name;

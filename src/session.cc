@@ -14,8 +14,6 @@
 #include "random.h"
 #include "status_line.h"
 
-extern char** environ;
-
 namespace jinx {
 
 void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, double toxicity,
@@ -53,7 +51,8 @@ void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, 
 Session::Session(Scenario scenario, RunOptions options)
     : scenario_(std::move(scenario)),
       options_(std::move(options)),
-      events_(stdout, options_.format) {
+      output_(STDOUT_FILENO),
+      events_(output_, options_.format) {
   seed_ = options_.seed ? *options_.seed : scenario_.seed ? *scenario_.seed : random_seed();
   duration_ = options_.duration ? *options_.duration : scenario_.duration;
   scenario_.duration = duration_;  // the timeline drops windows past it
@@ -159,34 +158,7 @@ int Session::run() {
   started_at_ = now();
   t0_ = started_at_ + options_.start_delay;
   events_.set_time_zero(t0_);
-
-  uv_prepare_init(&loop_, &flush_);
-  flush_.data = this;
-  // Before the loop waits: write buffered events, redraw the status line.
-  uv_prepare_start(&flush_, [](uv_prepare_t* p) {
-    auto* self = static_cast<Session*>(p->data);
-    bool events = self->events_.pending();
-    // Events may share the terminal: take the status line away while they
-    // are written, then draw it again below them.
-    if (events && self->status_) self->status_->clear();
-    self->events_.flush();
-    if (self->status_) self->status_->maybe_draw();  // within 100 ms if not now
-  });
-  uv_signal_init(&loop_, &sigint_);
-  uv_signal_init(&loop_, &sigterm_);
-  sigint_.data = sigterm_.data = this;
-  auto on_signal = [](uv_signal_t* s, int signum) {
-    static_cast<Session*>(s->data)->on_signal(signum);
-  };
-  uv_signal_start(&sigint_, on_signal, SIGINT);
-  uv_signal_start(&sigterm_, on_signal, SIGTERM);
-  uv_timer_init(&loop_, &end_timer_);
-  uv_timer_init(&loop_, &kill_timer_);
-  uv_timer_init(&loop_, &trim_timer_);
-  trim_timer_.data = this;
-  end_timer_.data = kill_timer_.data = this;
-  timeline_ = std::make_unique<Timeline>(&loop_, scenario_, seed_, *this);
-
+  start_loop_handles();
   {
     Event e(events_, "session_start");
     e.str("name", scenario_.name).num("seed", seed_);
@@ -197,25 +169,90 @@ int Session::run() {
     }
     e.str("version", JINX_VERSION);
   }
-
   if (!start_proxies() || !start_command()) {
     end(EndReason::error, exit_code_ != 0 ? exit_code_ : 1);
   } else {
-    if (options_.progress)
-      status_ = StatusLine::create(*this, *timeline_, proxies_, t0_, duration_);
-    // The timeline and the duration both count from t0 (--start-at).
-    timeline_->start(t0_);
-    if (duration_) {
-      Micros wait = t0_ + *duration_ - now();
-      uv_timer_start(
-          &end_timer_,
-          [](uv_timer_t* t) { static_cast<Session*>(t->data)->end(EndReason::duration, 0); },
-          static_cast<uint64_t>(std::max<Micros>(0, wait) / kMicrosPerMs), 0);
-    }
+    start_timeline();
   }
   uv_run(&loop_, UV_RUN_DEFAULT);
-  events_.flush();
+  drain_events();
   return exit_code_;
+}
+
+void Session::start_loop_handles() {
+  output_.start(&loop_, this);
+  signals_.start(&loop_, [this](int signum) { on_signal(signum); });
+  uv_prepare_init(&loop_, &flush_);
+  flush_.data = this;
+  // Before the loop waits: write queued events, redraw the status line.
+  uv_prepare_start(&flush_, [](uv_prepare_t* p) {
+    auto* self = static_cast<Session*>(p->data);
+    bool events = self->events_.pending();
+    // Events may share the terminal: take the status line away while they
+    // are written, then draw it again below them.
+    if (events && self->status_) self->status_->clear();
+    self->events_.flush();
+    if (self->status_) self->status_->maybe_draw();  // within 100 ms if not now
+  });
+  uv_timer_init(&loop_, &end_timer_);
+  uv_timer_init(&loop_, &trim_timer_);
+  trim_timer_.data = this;
+  end_timer_.data = this;
+  timeline_ = std::make_unique<Timeline>(&loop_, scenario_, seed_, *this);
+}
+
+void Session::start_timeline() {
+  if (options_.progress) status_ = StatusLine::create(*this, *timeline_, proxies_, t0_, duration_);
+  // The timeline and the duration both count from t0 (--start-at).
+  timeline_->start(t0_);
+  if (duration_) {
+    Micros wait = t0_ + *duration_ - now();
+    uv_timer_start(
+        &end_timer_,
+        [](uv_timer_t* t) { static_cast<Session*>(t->data)->end(EndReason::duration, 0); },
+        static_cast<uint64_t>(std::max<Micros>(0, wait) / kMicrosPerMs), 0);
+  }
+}
+
+// After the loop: the last events go out, within SPEC 6's 2 seconds of the
+// end whatever the reader does. A signal meanwhile still exits at once.
+void Session::drain_events() {
+  constexpr uint64_t kDrainMs = 1000;
+  uint64_t deadline = std::max(ending_at_ms_ + kDrainMs, monotonic_ms() + 100);
+  bool written = output_.drain(deadline, signals_.fd());
+  if (int signum = signals_.take()) _exit(128 + signum);
+  // Found only now, after the session's end: the exit code still tells.
+  if (output_.error() != 0 && output_error_ == 0) output_failed(output_.error());
+  if (output_.dropped() > 0) {
+    std::fprintf(stderr, "jinx: %llu events dropped: stdout's reader did not keep up\n",
+                 static_cast<unsigned long long>(output_.dropped()));
+  }
+  if (!written && output_.error() == 0) {
+    std::fprintf(stderr, "jinx: the last events were not written: stdout's reader did not read\n");
+  }
+}
+
+void Session::output_failed(int error) {
+  output_error_ = error;
+  // A reader that went away (`| head -1`) ends the session as SIGPIPE would,
+  // quietly; any other write error is a runtime failure.
+  bool reader_gone = error == UV_EPIPE;
+  if (!reader_gone) {
+    std::fprintf(stderr, "jinx: error: cannot write events to stdout: %s\n", std::strerror(-error));
+  }
+  int code = reader_gone ? 128 + SIGPIPE : 1;
+  if (ending_) {
+    if (exit_code_ == 0) exit_code_ = code;
+    return;
+  }
+  end(reader_gone ? EndReason::signal : EndReason::error, code);
+}
+
+void Session::output_dropped(uint64_t lines) {
+  Event(events_, "warning")
+      .str("message", std::to_string(lines) +
+                          " events dropped: stdout's reader did not keep up (relaying went on)")
+      .num("dropped", lines);
 }
 
 bool Session::start_proxies() {
@@ -254,64 +291,30 @@ bool Session::start_proxies() {
 
 bool Session::start_command() {
   if (options_.command.empty()) return true;
-  // The environment: ours, plus JINX_<PROXY>=host:port for every proxy.
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    bool replaced = false;
-    for (auto& proxy : proxies_) {
-      std::string prefix = env_name_for_proxy(proxy->spec().name) + "=";
-      if (std::strncmp(*e, prefix.c_str(), prefix.size()) == 0) replaced = true;
-    }
-    if (!replaced) env_strings.emplace_back(*e);
-  }
+  std::vector<std::pair<std::string, std::string>> env;
   for (auto& proxy : proxies_) {
-    env_strings.push_back(env_name_for_proxy(proxy->spec().name) + "=" + proxy->bound_address());
+    auto vars = proxy_environment(proxy->spec().name, proxy->bound_address());
+    env.insert(env.end(), vars.begin(), vars.end());
   }
-  std::vector<char*> env;
-  for (auto& s : env_strings) env.push_back(s.data());
-  env.push_back(nullptr);
-  std::vector<char*> args;
-  for (auto& a : options_.command) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
-  // stdout carries events only: the command's stdout goes to our stderr.
-  uv_stdio_container_t stdio[3];
-  stdio[0].flags = UV_INHERIT_FD;
-  stdio[0].data.fd = 0;
-  stdio[1].flags = UV_INHERIT_FD;
-  stdio[1].data.fd = 2;
-  stdio[2].flags = UV_INHERIT_FD;
-  stdio[2].data.fd = 2;
-  uv_process_options_t opts{};
-  opts.file = args[0];
-  opts.args = args.data();
-  opts.env = env.data();
-  opts.stdio = stdio;
-  opts.stdio_count = 3;
-  opts.exit_cb = [](uv_process_t* p, int64_t status, int term_signal) {
-    static_cast<Session*>(p->data)->on_command_exit(status, term_signal);
-  };
-  child_.data = this;
   events_.flush();  // our lines come before anything the command prints
-  int rc = uv_spawn(&loop_, &child_, &opts);
+  int rc = command_.start(&loop_, options_.command, env, [this](int64_t status, int term_signal) {
+    on_command_exit(status, term_signal);
+  });
   if (rc != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&child_), nullptr);
     fail("cannot run '" + options_.command[0] + "': " + uv_strerror(rc));
     exit_code_ = rc == UV_ENOENT ? 127 : 126;  // as env(1) and timeout(1) do
     return false;
   }
-  child_running_ = true;
   Event e(events_, "command_start");
-  e.num("pid", static_cast<int64_t>(child_.pid));
+  e.num("pid", static_cast<int64_t>(command_.pid()));
   e.strings("argv", options_.command.data(), options_.command.data() + options_.command.size());
   return true;
 }
 
 void Session::on_command_exit(int64_t status, int term_signal) {
-  child_running_ = false;
   {
     Event e(events_, "command_exit");
-    e.num("pid", static_cast<int64_t>(child_.pid));
+    e.num("pid", static_cast<int64_t>(command_.pid()));
     if (term_signal != 0) {
       e.null("status").str("signal", sigabbrev_np(term_signal) != nullptr
                                          ? std::string("SIG") + sigabbrev_np(term_signal)
@@ -320,7 +323,6 @@ void Session::on_command_exit(int64_t status, int term_signal) {
       e.num("status", status).null("signal");
     }
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&child_), nullptr);
   int code = term_signal != 0 ? 128 + term_signal : static_cast<int>(status);
   if (ending_) {
     maybe_finish();
@@ -331,9 +333,10 @@ void Session::on_command_exit(int64_t status, int term_signal) {
 
 void Session::on_signal(int signum) {
   if (ending_) {
-    // A second signal during shutdown: leave now.
-    events_.flush();
-    if (child_running_) kill(child_.pid, SIGKILL);
+    // A second signal during shutdown: leave now, with what can be written
+    // without waiting.
+    command_.kill_now();
+    output_.drain(monotonic_ms(), -1);
     _exit(128 + signum);
   }
   end(EndReason::signal, 128 + signum);
@@ -342,6 +345,7 @@ void Session::on_signal(int signum) {
 void Session::end(EndReason reason, int exit_code) {
   if (ending_) return;
   ending_ = true;
+  ending_at_ms_ = monotonic_ms();
   end_reason_ = reason;
   exit_code_ = exit_code;
   uv_timer_stop(&end_timer_);
@@ -355,25 +359,16 @@ void Session::end(EndReason reason, int exit_code) {
   // Lookups still running end now: the loop must not wait for a DNS server.
   if (resolver_) resolver_->shutdown();
   stopping_ = false;
-  if (child_running_) {
-    // The command gets SIGTERM, then SIGKILL 5 s later; its exit ends us.
-    kill(child_.pid, SIGTERM);
-    uv_timer_start(
-        &kill_timer_,
-        [](uv_timer_t* t) {
-          auto* self = static_cast<Session*>(t->data);
-          if (self->child_running_) kill(self->child_.pid, SIGKILL);
-        },
-        5000, 0);
-    return;
-  }
+  // The command's group gets SIGTERM (what the command left behind too, if
+  // it already exited); while the command runs, its exit ends us.
+  command_.terminate();
   maybe_finish();
 }
 
 void Session::maybe_finish() {
   // Connections wind down for at most Connection::kLingerMs, well inside
   // SPEC 6's two seconds.
-  if (!stopping_ && !child_running_ && open_connections_ == 0) finish();
+  if (!stopping_ && !command_.running() && open_connections_ == 0) finish();
 }
 
 void Session::finish() {
@@ -386,19 +381,22 @@ void Session::finish() {
       .num("connections", connections_)
       .num("bytes_up", closed_bytes_up_)
       .num("bytes_down", closed_bytes_down_)
-      .num("elapsed", static_cast<double>(now() - started_at_) / kMicrosPerSecond, 3);
-  events_.flush();
+      .num("elapsed", static_cast<double>(now() - started_at_) / kMicrosPerSecond, 3)
+      .num("events_dropped", output_.dropped());
   if (status_) status_->finish();
   if (options_.format == EventFormat::text) {
     // A closing summary for people (text mode's stdout is for people).
-    std::printf(
+    char summary[256];
+    std::snprintf(
+        summary, sizeof summary,
         "\njinx: session ended (%s) after %.1fs: %llu connections, %s up, %s down, exit %d\n",
         reasons[static_cast<int>(end_reason_)],
         static_cast<double>(now() - started_at_) / kMicrosPerSecond,
         static_cast<unsigned long long>(connections_), human_bytes(closed_bytes_up_).c_str(),
         human_bytes(closed_bytes_down_).c_str(), exit_code_);
-    std::fflush(stdout);
+    events_.write_text(summary);
   }
+  events_.flush();
   // Close whatever is still open so the loop ends.
   uv_walk(
       &loop_,

@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "event_log.h"
+#include "event_output.h"
 #include "loop_clock.h"
 #include "proxy.h"
 #include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
+#include "signal_watcher.h"
 #include "timeline.h"
+#include "wrapped_command.h"
 
 namespace jinx {
 
@@ -34,7 +37,7 @@ struct RunOptions {
 
 enum class EndReason { duration, signal, command, error };
 
-class Session final : public TimelineHooks, public RelayContext {
+class Session final : public TimelineHooks, public RelayContext, public EventOutputOwner {
  public:
   Session(Scenario scenario, RunOptions options);
   Session(const Session&) = delete;
@@ -73,6 +76,10 @@ class Session final : public TimelineHooks, public RelayContext {
                      double toxicity) override;
   void window_close(size_t toxic, const Window& w) override;
 
+  // EventOutputOwner
+  void output_failed(int error) override;
+  void output_dropped(uint64_t lines) override;
+
  private:
   bool start_proxies();
   bool start_command();
@@ -84,26 +91,28 @@ class Session final : public TimelineHooks, public RelayContext {
   void on_signal(int signum);
   void on_command_exit(int64_t status, int term_signal);
   void fail(const std::string& message);
+  void start_loop_handles();
+  void start_timeline();
+  void drain_events();
 
   Scenario scenario_;
   RunOptions options_;
   uint64_t seed_;
   std::optional<Micros> duration_;
   uv_loop_t loop_;
+  SignalWatcher signals_;  // blocks SIGINT and SIGTERM for the process's life
+  EventOutput output_;
   EventLog events_;
   std::unique_ptr<Resolver> resolver_;  // names of upstreams, looked up on the loop
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::unique_ptr<Timeline> timeline_;
   std::unique_ptr<StatusLine> status_;
-  uv_signal_t sigint_;
-  uv_signal_t sigterm_;
   uv_timer_t end_timer_;
-  uv_timer_t kill_timer_;
   uv_timer_t trim_timer_;  // returns memory once no connection is open
   uv_prepare_t flush_;
-  uv_process_t child_;
-  bool child_running_ = false;
+  WrappedCommand command_;
   Micros started_at_ = 0;
+  uint64_t ending_at_ms_ = 0;  // monotonic_ms() when the session began to end
   Micros t0_ = 0;
   uint64_t connections_ = 0;
   uint64_t closed_bytes_up_ = 0;
@@ -116,6 +125,7 @@ class Session final : public TimelineHooks, public RelayContext {
   bool finished_ = false;
   EndReason end_reason_ = EndReason::duration;
   int exit_code_ = 0;
+  int output_error_ = 0;  // the stdout write error already reported, if any
 };
 
 // A toxic's resolved attributes as the `attributes` object of an event.

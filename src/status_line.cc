@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "proxy.h"
@@ -29,7 +30,31 @@ int terminal_width() {
   return 80;
 }
 
+// Terminal columns of UTF-8 text (the bar's characters are one column each).
+size_t columns_of(const std::string& text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
 }  // namespace
+
+std::string toxic_list(const std::vector<std::string>& names, size_t room) {
+  if (names.empty()) return "none";
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string next = (i > 0 ? ", " : "") + names[i];
+    size_t left = names.size() - i - 1;
+    // Room for this name, and for "+N more" after it if others follow.
+    std::string more = left > 0 ? ", +" + std::to_string(left) + " more" : "";
+    if (out.size() + next.size() + more.size() > room) {
+      std::string rest = "+" + std::to_string(names.size() - i) + " more";
+      return out.empty() ? rest : out + ", " + rest;
+    }
+    out += next;
+  }
+  return out;
+}
 
 std::string human_bytes(uint64_t bytes) {
   static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -91,13 +116,13 @@ std::string StatusLine::render(int width) const {
   down += session_.closed_bytes_down();
   line += "  conns " + std::to_string(open) + "  up " + human_bytes(up) + "  down " +
           human_bytes(down) + "  toxics: ";
-  auto active = timeline_.active();
-  if (active.empty()) line += "none";
-  for (size_t i = 0; i < active.size(); ++i) {
-    if (i > 0) line += ", ";
-    line += session_.scenario().toxics[active[i]].name;
-  }
-  // Cut to the width, counting the bar's multi-byte characters as one column.
+  std::vector<std::string> names;
+  for (size_t toxic : timeline_.active()) names.push_back(session_.scenario().toxics[toxic].name);
+  size_t used = columns_of(line);
+  size_t room = static_cast<size_t>(std::max(width - 1, 0));
+  line += toxic_list(names, room > used ? room - used : 0);
+  // Cut to the width (a terminal too narrow for even "+N more"), counting
+  // the bar's multi-byte characters as one column.
   std::string out;
   int columns = 0;
   for (size_t i = 0; i < line.size() && columns < width - 1; ++columns) {

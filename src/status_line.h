@@ -52,5 +52,8 @@ class StatusLine {
 };
 
 std::string human_bytes(uint64_t bytes);
+// The names that fit in `room` columns, then "+N more" for the rest, so
+// that no name is cut ("none" when there are none).
+std::string toxic_list(const std::vector<std::string>& names, size_t room);
 
 }  // namespace jinx

@@ -1,6 +1,8 @@
 // jinx toxics: every type, its attributes, units, defaults and meaning,
 // printed from the same table the loader validates with.
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "commands.h"
@@ -95,6 +97,15 @@ int toxics_command(EventFormat format) {
   }
   std::fflush(stdout);
   return 0;
+}
+
+Runner declare_toxics(CLI::App& sub, const Invocation& /*invocation*/) {
+  auto format = std::make_shared<std::string>("text");
+  sub.add_option("--format", *format, "text or json")->check(CLI::IsMember({"json", "text"}));
+  sub.footer(
+      "Exit codes: 0 listed, 1 stdout could not be written, 2 bad usage, 141 stdout's\n"
+      "reader went away.");
+  return [format] { return toxics_command(format_of(*format)); };
 }
 
 }  // namespace jinx

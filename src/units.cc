@@ -218,14 +218,16 @@ std::string format_duration(Micros d) {
   return out + "s";
 }
 
-std::string format_size(uint64_t bytes) {
-  static const char* units[] = {"B", "KiB", "MiB", "GiB"};
-  int unit = 0;
-  while (unit < 3 && bytes >= 1024 && bytes % 1024 == 0) {
-    bytes /= 1024;
-    ++unit;
+std::optional<uint64_t> parse_u64(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    auto digit = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
   }
-  return std::to_string(bytes) + units[unit];
+  return value;
 }
 
 }  // namespace jinx

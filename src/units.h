@@ -19,6 +19,8 @@ constexpr Micros kMicrosPerSecond = 1000 * kMicrosPerMs;
 std::optional<Micros> parse_duration(std::string_view text, std::string* err);
 // "512", "64KiB", "1.5MB"; whole bytes.
 std::optional<uint64_t> parse_size(std::string_view text, std::string* err);
+// A decimal unsigned 64-bit integer: digits only, no sign, no overflow.
+std::optional<uint64_t> parse_u64(std::string_view text);
 // The largest size and rate (bytes, bytes/s): 1 EB, beyond any real link.
 constexpr double kMaxSize = 1e18;
 constexpr double kMaxRate = 1e18;
@@ -29,6 +31,5 @@ std::optional<double> parse_percentage(std::string_view text, std::string* err);
 
 // Human forms, the inverse of the parsers: "1m30s", "250ms", "32MiB".
 std::string format_duration(Micros d);
-std::string format_size(uint64_t bytes);
 
 }  // namespace jinx

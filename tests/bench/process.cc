@@ -18,7 +18,7 @@
 #include <sstream>
 
 #include "net.h"
-#include "spawn.h"
+#include "child_process.h"
 
 namespace bench {
 

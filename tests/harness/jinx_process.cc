@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <tuple>
 
-#include "spawn.h"
+#include "child_process.h"
 #include "text.h"
 
 namespace jinx_test {
@@ -154,16 +154,24 @@ void JinxProcess::reader_loop() {
   std::vector<char> buf(1 << 16);
   int out = out_fd_, err = err_fd_, in = in_fd_;
   for (;;) {
+    bool paused = false;
     {
       std::lock_guard lock(mu_);
       if (stop_reader_) break;
+      if (stdout_close_ && out >= 0) {
+        close(out);
+        out = out_fd_ = -1;
+        stdout_eof_ = true;
+        cv_.notify_all();
+      }
+      paused = stdout_paused_;
     }
     pollfd fds[3];
     int n = 0;
-    if (out >= 0) fds[n++] = {out, POLLIN, 0};
+    if (out >= 0 && !paused) fds[n++] = {out, POLLIN, 0};
     if (err >= 0) fds[n++] = {err, POLLIN, 0};
     if (in >= 0) fds[n++] = {in, POLLOUT, 0};
-    if (n == 0) break;
+    if (n == 0 && !paused) break;
     if (poll(fds, static_cast<nfds_t>(n), 50) <= 0) continue;
     for (int i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
@@ -299,6 +307,21 @@ std::string JinxProcess::listen_address(const std::string& proxy, ms timeout) {
   return e["listen"].get<std::string>();
 }
 
+void JinxProcess::pause_stdout() {
+  std::lock_guard lock(mu_);
+  stdout_paused_ = true;
+}
+
+void JinxProcess::resume_stdout() {
+  std::lock_guard lock(mu_);
+  stdout_paused_ = false;
+}
+
+void JinxProcess::close_stdout() {
+  std::lock_guard lock(mu_);
+  stdout_close_ = true;
+}
+
 void JinxProcess::send_signal(int sig) {
   if (!status_ && pid_ > 0) kill(pid_, sig);
 }
@@ -346,7 +369,7 @@ ExitStatus JinxProcess::wait_exit(ms timeout) {
   // Let the reader drain what jinx printed on stdout and stderr before it
   // exited (bounded: a wrapped command may still hold the pipes).
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, 2000ms, [this] { return stdout_eof_ && stderr_eof_; });
+  cv_.wait_for(lock, 2000ms, [this] { return (stdout_eof_ || stdout_paused_) && stderr_eof_; });
   return *status_;
 }
 

@@ -88,6 +88,12 @@ class JinxProcess {
   // The bound address ("127.0.0.1:PORT") from the proxy's proxy_listen event.
   std::string listen_address(const std::string& proxy, ms timeout = 5000ms);
 
+  // Stops reading stdout (a reader that stalls, `| sleep 600`), and starts again.
+  void pause_stdout();
+  void resume_stdout();
+  // Closes the reading end of stdout, as `| head -1` does after its line.
+  void close_stdout();
+
   void send_signal(int sig);
   // Waits for the exit (and for stdout to be drained); timed_out if still
   // running at the deadline.
@@ -123,6 +129,8 @@ class JinxProcess {
   bool stdout_eof_ = false;
   bool stderr_eof_ = false;
   bool stop_reader_ = false;
+  bool stdout_paused_ = false;
+  bool stdout_close_ = false;
   std::optional<ExitStatus> status_;
   std::thread reader_;
 };

@@ -11,7 +11,7 @@
 
 #include "proc_stat.h"
 #include "socket.h"
-#include "spawn.h"
+#include "child_process.h"
 
 namespace soak {
 

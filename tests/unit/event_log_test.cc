@@ -3,6 +3,7 @@
 #include "event_log.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cmath>
@@ -135,23 +136,19 @@ bool is_json_object(std::string_view line) {
   return JsonChecker(line).object_line();
 }
 
-// An EventLog writing to memory.
+// An EventLog writing through a real EventOutput to a temporary file.
 class Capture {
  public:
   explicit Capture(EventFormat format)
-      : file_(open_memstream(&data_, &size_)), log_(file_, format) {
+      : file_(std::tmpfile()), output_(fileno(file_)), log_(output_, format) {
     REQUIRE(file_ != nullptr);
   }
-  ~Capture() {
-    std::fclose(file_);
-    std::free(data_);
-  }
+  ~Capture() { std::fclose(file_); }
   EventLog& log() { return log_; }
   std::vector<std::string> lines() {
     log_.flush();
-    std::fflush(file_);
+    std::string all = contents();
     std::vector<std::string> out;
-    std::string all(data_, size_);
     size_t start = 0;
     for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
       out.push_back(all.substr(start, nl - start));
@@ -159,15 +156,22 @@ class Capture {
     CHECK(start == all.size());  // every line ends with a newline
     return out;
   }
-  size_t written() {
-    std::fflush(file_);
-    return size_;
-  }
+  size_t written() { return contents().size(); }
 
  private:
-  char* data_ = nullptr;
-  size_t size_ = 0;
+  std::string contents() {
+    std::string all;
+    char buf[65536];
+    for (off_t at = 0;;) {
+      ssize_t n = pread(fileno(file_), buf, sizeof buf, at);
+      if (n <= 0) break;
+      all.append(buf, static_cast<size_t>(n));
+      at += n;
+    }
+    return all;
+  }
   FILE* file_;
+  EventOutput output_;
   EventLog log_;
 };
 

@@ -30,16 +30,21 @@
 namespace jinx {
 namespace {
 
+// Event lines kept in memory.
+class StringSink final : public EventSink {
+ public:
+  void add_line(std::string_view line) override { text.append(line); }
+  void flush() override {}
+  bool pending() const override { return false; }
+  std::string text;
+};
+
 // A RelayContext over its own loop, with events captured in memory.
 class FakeContext final : public RelayContext {
  public:
-  FakeContext() : out_(open_memstream(&buf_, &len_)), log_(out_, EventFormat::json) {
+  FakeContext() : log_(sink_, EventFormat::json) {
     uv_loop_init(&loop_);
     log_.set_clock([this] { return now(); });
-  }
-  ~FakeContext() {
-    std::fclose(out_);
-    std::free(buf_);
   }
   FakeContext(const FakeContext&) = delete;
   FakeContext& operator=(const FakeContext&) = delete;
@@ -70,18 +75,14 @@ class FakeContext final : public RelayContext {
 
   // Every event written so far.
   std::string output() {
-    log_.flush();
-    std::fflush(out_);
-    return std::string(buf_, len_);
+    return sink_.text;
   }
   uint64_t open() const { return open_; }
   uint64_t closed_down() const { return closed_down_; }
 
  private:
   uv_loop_t loop_{};
-  char* buf_ = nullptr;
-  size_t len_ = 0;
-  FILE* out_;
+  StringSink sink_;
   EventLog log_;
   std::vector<ToxicSpec> toxics_;
   std::unique_ptr<Resolver> resolver_;

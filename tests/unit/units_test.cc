@@ -130,18 +130,6 @@ TEST_CASE("sizes: errors") {
   CHECK(contains(size_error("2000000000GiB"), "too large"));
 }
 
-TEST_CASE("sizes: formatting") {
-  CHECK(format_size(0) == "0B");
-  CHECK(format_size(1000) == "1000B");
-  CHECK(format_size(1024) == "1KiB");
-  CHECK(format_size(32ULL * 1024 * 1024) == "32MiB");
-  CHECK(format_size(3ULL * 1024 * 1024 * 1024) == "3GiB");
-  CHECK(format_size(1536) == "1536B");
-  for (uint64_t b : {uint64_t{1}, uint64_t{4096}, uint64_t{5} << 30, uint64_t{1234567}}) {
-    CHECK(bytes_of(format_size(b)) == b);
-  }
-}
-
 TEST_CASE("rates: sizes per second and bits") {
   CHECK(rate("100KB/s") == doctest::Approx(100'000));
   CHECK(rate("1MiB/s") == doctest::Approx(1024.0 * 1024));
