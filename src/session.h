@@ -13,6 +13,7 @@
 #include "event_log.h"
 #include "loop_clock.h"
 #include "proxy.h"
+#include "resolver.h"
 #include "scenario.h"
 #include "timeline.h"
 
@@ -46,6 +47,7 @@ class Session final : public TimelineHooks {
   uv_loop_t* loop() { return &loop_; }
   Micros now() const { return loop_clock_now(); }
   EventLog& events() { return events_; }
+  Resolver& resolver() { return *resolver_; }
   const Scenario& scenario() const { return scenario_; }
   uint64_t seed() const { return seed_; }
   uint64_t next_connection_id() { return ++connections_; }
@@ -72,6 +74,9 @@ class Session final : public TimelineHooks {
   bool start_command();
   void end(EndReason reason, int exit_code);
   void finish();
+  // finish() once nothing holds the session open: the command has exited
+  // and every connection has finished closing.
+  void maybe_finish();
   void on_signal(int signum);
   void on_command_exit(int64_t status, int term_signal);
   void fail(const std::string& message);
@@ -82,6 +87,7 @@ class Session final : public TimelineHooks {
   std::optional<Micros> duration_;
   uv_loop_t loop_;
   EventLog events_;
+  std::unique_ptr<Resolver> resolver_;  // names of upstreams, looked up on the loop
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::unique_ptr<Timeline> timeline_;
   std::unique_ptr<StatusLine> status_;
