@@ -339,11 +339,16 @@ void Session::end(EndReason reason, int exit_code) {
   end_reason_ = reason;
   exit_code_ = exit_code;
   uv_timer_stop(&end_timer_);
+  // Stopping the timeline and closing connections may close the last
+  // connection from inside this function; finishing then would close
+  // handles this function is still about to close itself.
+  stopping_ = true;
   timeline_->stop();
   for (auto& proxy : proxies_) proxy->close_listener();
   for (auto& proxy : proxies_) proxy->close_connections(static_cast<int>(CloseReason::shutdown));
   // Lookups still running end now: the loop must not wait for a DNS server.
   if (resolver_) resolver_->shutdown();
+  stopping_ = false;
   if (child_running_) {
     // The command gets SIGTERM, then SIGKILL 5 s later; its exit ends us.
     kill(child_.pid, SIGTERM);
@@ -362,7 +367,7 @@ void Session::end(EndReason reason, int exit_code) {
 void Session::maybe_finish() {
   // Connections wind down for at most Connection::kLingerMs, well inside
   // SPEC 6's two seconds.
-  if (!child_running_ && open_connections_ == 0) finish();
+  if (!stopping_ && !child_running_ && open_connections_ == 0) finish();
 }
 
 void Session::finish() {

@@ -108,6 +108,7 @@ class Session final : public TimelineHooks {
   uint64_t fd_limit_ = 0;
   bool accept_paused_ = false;
   bool ending_ = false;
+  bool stopping_ = false;  // inside end(): finish() waits for it to return
   bool finished_ = false;
   EndReason end_reason_ = EndReason::duration;
   int exit_code_ = 0;
