@@ -1,8 +1,8 @@
 #include "toxic_types.h"
 
-#include <cassert>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace jinx {
 
@@ -51,9 +51,15 @@ int ToxicType::attr_index(std::string_view attr) const {
 
 double Settings::number(std::string_view attr) const {
   int i = type_.attr_index(attr);
-  // A name the registration does not have is a bug in the toxic's file.
-  assert(i >= 0 && static_cast<size_t>(i) < values_.size());
-  return i < 0 ? 0 : values_[static_cast<size_t>(i)];
+  if (i < 0 || static_cast<size_t>(i) >= values_.size()) {
+    // A name the registration does not have is a bug in the toxic's file:
+    // stop at once (the registry test builds every stage), never read junk.
+    std::fprintf(stderr, "jinx: toxic '%.*s' has no attribute '%.*s'\n",
+                 static_cast<int>(type_.name.size()), type_.name.data(),
+                 static_cast<int>(attr.size()), attr.data());
+    std::abort();
+  }
+  return values_[static_cast<size_t>(i)];
 }
 
 Micros Settings::duration(std::string_view attr) const {
