@@ -87,9 +87,9 @@ void Connection::apply(const ActiveToxic& toxic) {
     if (!dice.chance(toxic.toxicity)) continue;
     auto purpose = d == Direction::upstream ? RandomPurpose::upstream : RandomPurpose::downstream;
     SharedBudget* budget = const_cast<SharedBudget*>(&toxic.budget[static_cast<int>(d)]);
-    StageParams params{toxic.attrs, Rng::derive(context_.seed(), tid, id_, purpose, toxic.window),
-                       budget};
-    auto stage = make_stage(spec.type->name, params);
+    StageParams params{*spec.type, toxic.attrs,
+                       Rng::derive(context_.seed(), tid, id_, purpose, toxic.window), budget};
+    auto stage = make_stage(params);
     if (!stage) continue;
     note_toxic(toxic.index);
     dir->pipeline().add(toxic.index, std::move(stage));

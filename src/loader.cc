@@ -44,6 +44,12 @@ class Loader : private ValueReader {
  private:
   void load_proxy(const toml::table& t, Scenario& s);
   void load_toxic(const toml::table& t, Scenario& s, size_t order);
+  const ToxicType* load_type(const toml::table& t, SourcePos pos);
+  void check_toxic_keys(const toml::table& t, const ToxicType* type);
+  void load_target(const toml::table& t, ToxicSpec& toxic, const Scenario& s);
+  bool load_attr(const toml::table& t, const ToxicSpec& toxic, const AttrSpec& a, Param* value);
+  void check_attrs(const toml::table& t, const ToxicSpec& toxic);
+  void name_toxic(const toml::table& t, ToxicSpec& toxic);
   void load_schedule(const toml::table& t, ToxicSpec& toxic);
   void check_schedule(const toml::table& t, const ToxicSpec& toxic, const Scenario& s);
 
@@ -202,70 +208,56 @@ void Loader::check_schedule(const toml::table& t, const ToxicSpec& toxic, const 
   }
 }
 
-void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
-  ToxicSpec toxic;
-  toxic.order = order;
-  toxic.pos = pos_of(t.source());
+const ToxicType* Loader::load_type(const toml::table& t, SourcePos pos) {
   auto type_name = get_string(t, "type", "[[toxic]]");
-  if (type_name) {
-    toxic.type = find_toxic_type(*type_name);
-    if (toxic.type == nullptr) {
-      std::vector<std::string_view> names;
-      for (const auto& type : toxic_types()) names.push_back(type.name);
-      std::string message = "unknown toxic type '" + *type_name + "'";
-      auto hint = nearest(*type_name, names);
-      message += hint.empty() ? "; see `jinx toxics`" : "; did you mean '" + hint + "'?";
-      error(*t.get("type"), message);
-    }
-  } else if (t.get("type") == nullptr) {
-    error(toxic.pos, "[[toxic]] needs a 'type'; see `jinx toxics`");
+  if (!type_name) {
+    if (t.get("type") == nullptr) error(pos, "[[toxic]] needs a 'type'; see `jinx toxics`");
+    return nullptr;
   }
+  const ToxicType* type = find_toxic_type(*type_name);
+  if (type == nullptr) {
+    std::vector<std::string_view> names;
+    for (const ToxicType* known : toxic_types()) names.push_back(known->name);
+    std::string message = "unknown toxic type '" + *type_name + "'";
+    auto hint = nearest(*type_name, names);
+    message += hint.empty() ? "; see `jinx toxics`" : "; did you mean '" + hint + "'?";
+    error(*t.get("type"), message);
+  }
+  return type;
+}
 
-  // Keys: the common ones plus the type's attributes.
+void Loader::check_toxic_keys(const toml::table& t, const ToxicType* type) {
+  // The common keys plus the type's attributes; without a known type, every
+  // attribute of every type.
   std::vector<std::string_view> allowed = kToxicKeys;
-  if (toxic.type != nullptr) {
-    for (const auto& a : toxic.type->attrs) allowed.push_back(a.name);
-    if (toxic.type->scope == ToxicScope::proxy) {
-      std::erase(allowed, "stream");
-      std::erase(allowed, "toxicity");
-    }
-    std::string where = "[[toxic]]";  // SPEC 9's wording
-    for (std::string_view k : {"stream", "toxicity"}) {
-      if (toxic.type->scope == ToxicScope::proxy && t.get(k) != nullptr) {
-        error(pos_of(t.get(k)->source()), "toxic type '" + std::string(toxic.type->name) +
-                                              "' takes no '" + std::string(k) +
-                                              "': it acts on the whole proxy");
-      }
-    }
-    std::vector<std::string_view> unknown_check = allowed;
-    unknown_check.push_back("stream");
-    unknown_check.push_back("toxicity");
-    check_keys(t, unknown_check, where);
-  } else {
-    // Unknown or missing type: still check the keys, against every attribute name.
-    for (const auto& type : toxic_types()) {
-      for (const auto& a : type.attrs) allowed.push_back(a.name);
-    }
-    check_keys(t, allowed, "[[toxic]]");
+  for (const ToxicType* known : toxic_types()) {
+    if (type != nullptr && known != type) continue;
+    for (const auto& a : known->attrs) allowed.push_back(a.name);
   }
+  check_keys(t, allowed, "[[toxic]]");
+  if (type == nullptr || type->on_stream()) return;
+  for (std::string_view k : {"stream", "toxicity"}) {
+    if (t.get(k) != nullptr) {
+      error(*t.get(k), "toxic type '" + std::string(type->name) + "' takes no '" + std::string(k) +
+                           "': it acts on the whole proxy");
+    }
+  }
+}
 
+void Loader::load_target(const toml::table& t, ToxicSpec& toxic, const Scenario& s) {
   auto proxy_name = get_string(t, "proxy", "[[toxic]]");
   if (!proxy_name) {
     if (t.get("proxy") == nullptr) error(toxic.pos, "[[toxic]] needs a 'proxy'");
+  } else if (auto it = proxy_index_.find(*proxy_name); it != proxy_index_.end()) {
+    toxic.proxy = it->second;
   } else {
-    auto it = proxy_index_.find(*proxy_name);
-    if (it == proxy_index_.end()) {
-      std::vector<std::string_view> names;
-      for (const auto& p : s.proxies) names.push_back(p.name);
-      std::string message = "no proxy named '" + clip(*proxy_name) + "'";
-      auto hint = nearest(*proxy_name, names);
-      if (!hint.empty()) message += "; did you mean '" + hint + "'?";
-      error(*t.get("proxy"), message);
-    } else {
-      toxic.proxy = it->second;
-    }
+    std::vector<std::string_view> names;
+    for (const auto& p : s.proxies) names.push_back(p.name);
+    std::string message = "no proxy named '" + clip(*proxy_name) + "'";
+    auto hint = nearest(*proxy_name, names);
+    if (!hint.empty()) message += "; did you mean '" + hint + "'?";
+    error(*t.get("proxy"), message);
   }
-
   if (auto stream = get_string(t, "stream", "[[toxic]]")) {
     if (*stream == "downstream")
       toxic.stream = Stream::downstream;
@@ -279,71 +271,91 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
   if (const toml::node* n = t.get("toxicity")) {
     if (auto p = to_param(*n, Unit::probability, "toxicity")) toxic.toxicity = *p;
   }
+}
 
-  if (toxic.type != nullptr) {
-    std::vector<double> values;
-    bool complete = true;
-    for (const auto& a : toxic.type->attrs) {
-      Param value{a.default_value, a.default_value, false};
-      const toml::node* n = t.get(a.name);
-      if (n == nullptr) {
-        if (a.required) {
-          error(toxic.pos, "toxic type '" + std::string(toxic.type->name) + "' needs '" +
-                               std::string(a.name) + "' (" + std::string(a.description) + ")");
-          complete = false;
-        }
-      } else if (a.unit == Unit::choice) {
-        auto text = get_string(t, a.name, "[[toxic]]");
-        auto it = text ? std::find(a.choices.begin(), a.choices.end(), *text) : a.choices.end();
-        if (it == a.choices.end()) {
-          if (text) {
-            std::string list;
-            for (auto c : a.choices) list += (list.empty() ? "'" : ", '") + std::string(c) + "'";
-            error(*n, std::string(a.name) + " must be one of " + list);
-          }
-          complete = false;
-        } else {
-          value = Param{static_cast<double>(it - a.choices.begin()),
-                        static_cast<double>(it - a.choices.begin()), false};
-        }
-      } else if (auto p = to_param(*n, a.unit, a.name)) {
-        value = *p;
-      } else {
-        complete = false;
-      }
-      toxic.attrs.push_back(value);
-      values.push_back(value.from);
+// One attribute's value, or its default; false when it is missing or invalid.
+bool Loader::load_attr(const toml::table& t, const ToxicSpec& toxic, const AttrSpec& a,
+                       Param* value) {
+  *value = Param{a.default_value, a.default_value, false};
+  const toml::node* n = t.get(a.name);
+  if (n == nullptr) {
+    if (!a.required) return true;
+    error(toxic.pos, "toxic type '" + std::string(toxic.type->name) + "' needs '" +
+                         std::string(a.name) + "' (" + std::string(a.description) + ")");
+    return false;
+  }
+  if (n->is_table() && !a.rampable()) {
+    error(*n, std::string(a.name) + " cannot ramp");
+    return false;
+  }
+  if (a.unit != Unit::choice) {
+    auto p = to_param(*n, a.unit, a.name);
+    if (p) *value = *p;
+    return p.has_value();
+  }
+  auto text = get_string(t, a.name, "[[toxic]]");
+  if (!text) return false;
+  auto it = std::find(a.choices.begin(), a.choices.end(), *text);
+  if (it == a.choices.end()) {
+    std::string list;
+    for (auto c : a.choices) list += (list.empty() ? "'" : ", '") + std::string(c) + "'";
+    error(*n, std::string(a.name) + " must be one of " + list);
+    return false;
+  }
+  auto index = static_cast<double>(it - a.choices.begin());
+  *value = Param{index, index, false};
+  return true;
+}
+
+// The registration's rules on the values: each attribute's range, then the
+// rules between attributes. Values ramp linearly together, so a rule that
+// holds at both ends of the ramps holds all along (issue 9 #12).
+void Loader::check_attrs(const toml::table& t, const ToxicSpec& toxic) {
+  const ToxicType& type = *toxic.type;
+  auto at = [&](std::string_view attr) {
+    const toml::node* n = t.get(attr);
+    return n != nullptr ? pos_of(n->source()) : toxic.pos;
+  };
+  for (size_t i = 0; i < type.attrs.size(); ++i) {
+    const AttrSpec& a = type.attrs[i];
+    double lo = std::min(toxic.attrs[i].from, toxic.attrs[i].to);
+    double hi = std::max(toxic.attrs[i].from, toxic.attrs[i].to);
+    std::string what = std::string(type.name) + " '" + std::string(a.name) + "' must be at ";
+    if (lo < a.min) {
+      error(at(a.name), what + "least " + format_attr_value(a, a.min));
+      return;
     }
-    if (complete && toxic.type->check != nullptr) {
-      // Checked at both ends of any ramp: values ramp linearly together, so
-      // a rule between them that holds at both ends holds all along.
-      std::vector<double> to;
-      for (const auto& p : toxic.attrs) to.push_back(p.to);
-      for (const auto* v : {&values, &to}) {
-        size_t culprit = 0;
-        auto problem = toxic.type->check(*v, &culprit);
-        if (!problem.empty()) {
-          const toml::node* at = t.get(toxic.type->attrs[culprit].name);
-          if (v == &to) problem += " (at the end of the ramp)";
-          error(at != nullptr ? pos_of(at->source()) : toxic.pos, problem);
-          break;
-        }
-      }
+    if (hi > a.max) {
+      error(at(a.name), what + "most " + format_attr_value(a, a.max));
+      return;
     }
   }
+  if (type.check == nullptr) return;
+  std::vector<double> from, to;
+  for (const auto& p : toxic.attrs) {
+    from.push_back(p.from);
+    to.push_back(p.to);
+  }
+  for (const auto* values : {&from, &to}) {
+    std::string_view culprit;
+    std::string problem = type.check(Settings(type, *values), &culprit);
+    if (problem.empty()) continue;
+    if (values == &to) problem += " (at the end of the ramp)";
+    error(at(culprit), problem);
+    return;
+  }
+}
 
-  load_schedule(t, toxic);
-
-  auto name = get_string(t, "name", "[[toxic]]");
-  if (name) {
+void Loader::name_toxic(const toml::table& t, ToxicSpec& toxic) {
+  if (auto name = get_string(t, "name", "[[toxic]]")) {
     if (!valid_name(*name)) {
       error(*t.get("name"),
             "toxic name '" + clip(*name) + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
     }
     toxic.name = *name;
-  } else if (toxic.type != nullptr && proxy_name) {
+  } else if (auto proxy = get_string(t, "proxy", "[[toxic]]"); toxic.type != nullptr && proxy) {
     // "<proxy>-<type>-<n>", the lowest n not taken by an earlier toxic.
-    std::string base = *proxy_name + "-" + std::string(toxic.type->name) + "-";
+    std::string base = *proxy + "-" + std::string(toxic.type->name) + "-";
     int& n = next_default_.try_emplace(base, 1).first->second;
     while (toxic_names_.count(base + std::to_string(n)) != 0) ++n;
     toxic.name = base + std::to_string(n);
@@ -352,6 +364,26 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
     error(t.get("name") ? pos_of(t.get("name")->source()) : toxic.pos,
           "duplicate toxic name '" + toxic.name + "'");
   }
+}
+
+void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
+  ToxicSpec toxic;
+  toxic.order = order;
+  toxic.pos = pos_of(t.source());
+  toxic.type = load_type(t, toxic.pos);
+  check_toxic_keys(t, toxic.type);
+  load_target(t, toxic, s);
+  if (toxic.type != nullptr) {
+    bool complete = true;
+    for (const auto& a : toxic.type->attrs) {
+      Param value;
+      complete = load_attr(t, toxic, a, &value) && complete;
+      toxic.attrs.push_back(value);
+    }
+    if (complete) check_attrs(t, toxic);
+  }
+  load_schedule(t, toxic);
+  name_toxic(t, toxic);
   check_schedule(t, toxic, s);
   s.toxics.push_back(std::move(toxic));
 }

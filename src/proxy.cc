@@ -189,16 +189,19 @@ void Proxy::close_connections(CloseReason reason) {
 
 void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
                      const std::vector<double>& attrs, double toxicity) {
-  if (spec.type->name == "down") {
-    if (down_windows_++ == 0) {
-      for (Connection* c = connections_; c != nullptr; c = c->next) c->note_toxic(index);
-      go_down();
-    }
-    return;
-  }
-  if (spec.type->name == "slow_open") {
-    slow_opens_.push_back({index, static_cast<Micros>(attrs[0] * kMicrosPerMs)});
-    return;
+  switch (spec.type->kind) {
+    case ToxicKind::down:
+      // Counted: the end of one window leaves another open one in force.
+      if (down_windows_++ == 0) {
+        for (Connection* c = connections_; c != nullptr; c = c->next) c->note_toxic(index);
+        go_down();
+      }
+      return;
+    case ToxicKind::slow_open:
+      slow_opens_.push_back({index, Settings(*spec.type, attrs).duration("delay")});
+      return;
+    case ToxicKind::stage:
+      break;
   }
   auto active = std::make_unique<ActiveToxic>();
   active->index = index;
@@ -216,6 +219,18 @@ void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
 }
 
 void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, double toxicity) {
+  const ToxicSpec& spec = context_.toxic_spec(index);
+  switch (spec.type->kind) {
+    case ToxicKind::down:
+      return;
+    case ToxicKind::slow_open:
+      for (auto& slow : slow_opens_) {
+        if (slow.toxic == index) slow.delay = Settings(*spec.type, attrs).duration("delay");
+      }
+      return;
+    case ToxicKind::stage:
+      break;
+  }
   for (auto& a : active_) {
     if (a->index != index) continue;
     a->attrs = attrs;
@@ -226,21 +241,20 @@ void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, dou
       c = next;
     }
   }
-  for (auto& slow : slow_opens_) {
-    if (slow.toxic == index) slow.delay = static_cast<Micros>(attrs[0] * kMicrosPerMs);
-  }
 }
 
 void Proxy::toxic_off(ToxicIndex index) {
   const ToxicSpec& spec = context_.toxic_spec(index);
-  if (spec.type->name == "down") {
-    if (--down_windows_ == 0 && !accept_paused_) come_up();
-    return;
-  }
-  if (spec.type->name == "slow_open") {
-    // Only this window ends: another slow_open may still be on (issue 9 #10).
-    std::erase_if(slow_opens_, [&](const SlowOpen& s) { return s.toxic == index; });
-    return;
+  switch (spec.type->kind) {
+    case ToxicKind::down:
+      if (--down_windows_ == 0 && !accept_paused_) come_up();
+      return;
+    case ToxicKind::slow_open:
+      // Only this window ends: another slow_open may still be on (issue 9 #10).
+      std::erase_if(slow_opens_, [&](const SlowOpen& s) { return s.toxic == index; });
+      return;
+    case ToxicKind::stage:
+      break;
   }
   for (Connection* c = connections_; c != nullptr;) {
     Connection* next = c->next;  // removing may close c (timeout that lost data)

@@ -41,7 +41,7 @@ void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, 
       add(a.name, buf, format_attr_value(a, attrs[i]));
     }
   }
-  if (spec.type->scope == ToxicScope::stream) {
+  if (spec.type->on_stream()) {
     std::snprintf(buf, sizeof buf, "%.15g", toxicity);
     add("toxicity", buf, buf);
   }
@@ -417,7 +417,7 @@ void Session::window_open(size_t toxic, const Window& w, const std::vector<doubl
     e.str("toxic", spec.name)
         .str("proxy", scenario_.proxies[spec.proxy].name)
         .str("type", spec.type->name);
-    if (spec.type->scope == ToxicScope::stream) {
+    if (spec.type->on_stream()) {
       e.str("stream", stream_name(spec.stream));
     } else {
       e.null("stream");

@@ -2,84 +2,40 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace jinx {
-namespace {
 
-std::string check_slicer(const std::vector<double>& v, size_t* culprit) {
-  // attrs: average_size, size_variation, delay
-  if (v[0] < 1) {
-    *culprit = 0;
-    return "slicer 'average_size' must be at least 1 byte";
-  }
-  if (v[1] >= v[0]) {
-    *culprit = 1;
-    return "slicer 'size_variation' must be smaller than 'average_size'";
-  }
-  return {};
-}
+// Each registration lives in its toxic's file under src/toxics/. The list is
+// explicit, not built by static constructors: jinxcore is a static library,
+// whose unreferenced object files the linker would drop.
+const ToxicType& latency_toxic();
+const ToxicType& bandwidth_toxic();
+const ToxicType& slow_close_toxic();
+const ToxicType& timeout_toxic();
+const ToxicType& reset_peer_toxic();
+const ToxicType& slicer_toxic();
+const ToxicType& limit_data_toxic();
+const ToxicType& down_toxic();
+const ToxicType& stall_toxic();
+const ToxicType& slow_open_toxic();
+const ToxicType& corrupt_toxic();
 
-std::vector<ToxicType> make_table() {
-  return {
-      {"latency",
-       ToxicScope::stream,
-       "holds each chunk until its read time + latency +/- jitter, keeping order",
-       {{"latency", Unit::duration, false, 0, "delay added to each chunk"},
-        {"jitter", Unit::duration, false, 0, "uniform spread around latency (never below 0)"}}},
-      {"bandwidth",
-       ToxicScope::stream,
-       "limits delivery to rate bytes/s; rate 0 holds all data until the window ends",
-       {{"rate", Unit::rate, true, 0, "bytes per second delivered"},
-        {"scope",
-         Unit::choice,
-         false,
-         0,
-         "connection: a budget per connection; proxy: one budget shared by all connections",
-         {"connection", "proxy"}}}},
-      {"slow_close",
-       ToxicScope::stream,
-       "passes the end of stream (FIN) on delay late",
-       {{"delay", Unit::duration, true, 0, "how late the FIN is passed on"}}},
-      {"timeout",
-       ToxicScope::stream,
-       "discards all data; closes the connection timeout after activation (0: never); "
-       "connections that lost data are closed when the window ends",
-       {{"timeout", Unit::duration, false, 0, "time before the connection is closed, 0 = never"}}},
-      {"reset_peer",
-       ToxicScope::stream,
-       "resets both sides (TCP RST) timeout after the toxic became active on a connection",
-       {{"timeout", Unit::duration, false, 0, "time before the reset"}}},
-      {"slicer",
-       ToxicScope::stream,
-       "writes data in pieces of average_size +/- size_variation bytes, delay apart",
-       {{"average_size", Unit::size, true, 0, "mean piece size"},
-        {"size_variation", Unit::size, false, 0, "spread of piece sizes, < average_size"},
-        {"delay", Unit::duration, false, 0, "pause between pieces"}},
-       check_slicer},
-      {"limit_data",
-       ToxicScope::stream,
-       "closes the connection once exactly bytes bytes have passed since activation",
-       {{"bytes", Unit::size, true, 0, "bytes delivered before the close"}}},
-      {"down",
-       ToxicScope::proxy,
-       "closes the listener (connections refused) and open connections; rebinds after",
-       {}},
-      {"stall",
-       ToxicScope::stream,
-       "holds all data, dropping nothing; it flows again in order when the window ends",
-       {}},
-      {"slow_open",
-       ToxicScope::proxy,
-       "connections accepted during the window dial their upstream delay late",
-       {{"delay", Unit::duration, true, 0, "how late the upstream is dialled"}}},
-      {"corrupt",
-       ToxicScope::stream,
-       "flips one random bit in each passing byte with the given probability",
-       {{"probability", Unit::probability, true, 0, "chance that a byte is corrupted"}}},
+const std::vector<const ToxicType*>& toxic_types() {
+  static const std::vector<const ToxicType*> all = {
+      &latency_toxic(),    &bandwidth_toxic(), &slow_close_toxic(), &timeout_toxic(),
+      &reset_peer_toxic(), &slicer_toxic(),    &limit_data_toxic(), &down_toxic(),
+      &stall_toxic(),      &slow_open_toxic(), &corrupt_toxic(),
   };
+  return all;
 }
 
-}  // namespace
+const ToxicType* find_toxic_type(std::string_view name) {
+  for (const ToxicType* type : toxic_types()) {
+    if (type->name == name) return type;
+  }
+  return nullptr;
+}
 
 const AttrSpec* ToxicType::find_attr(std::string_view attr) const {
   int i = attr_index(attr);
@@ -93,16 +49,32 @@ int ToxicType::attr_index(std::string_view attr) const {
   return -1;
 }
 
-const std::vector<ToxicType>& toxic_types() {
-  static const std::vector<ToxicType> table = make_table();
-  return table;
+double Settings::number(std::string_view attr) const {
+  int i = type_.attr_index(attr);
+  if (i < 0 || static_cast<size_t>(i) >= values_.size()) {
+    // A name the registration does not have is a bug in the toxic's file:
+    // stop at once (the registry test builds every stage), never read junk.
+    std::fprintf(stderr, "jinx: toxic '%.*s' has no attribute '%.*s'\n",
+                 static_cast<int>(type_.name.size()), type_.name.data(),
+                 static_cast<int>(attr.size()), attr.data());
+    std::abort();
+  }
+  return values_[static_cast<size_t>(i)];
 }
 
-const ToxicType* find_toxic_type(std::string_view name) {
-  for (const auto& type : toxic_types()) {
-    if (type.name == name) return &type;
-  }
-  return nullptr;
+Micros Settings::duration(std::string_view attr) const {
+  return static_cast<Micros>(std::llround(number(attr) * kMicrosPerMs));
+}
+
+uint64_t Settings::size(std::string_view attr) const {
+  double v = number(attr);
+  return v <= 0 ? 0 : static_cast<uint64_t>(v);
+}
+
+std::string_view Settings::choice(std::string_view attr) const {
+  const AttrSpec* spec = type_.find_attr(attr);
+  auto i = static_cast<size_t>(std::lround(number(attr)));
+  return spec != nullptr && i < spec->choices.size() ? spec->choices[i] : std::string_view();
 }
 
 std::string_view unit_name(Unit unit) {

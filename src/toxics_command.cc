@@ -11,50 +11,77 @@
 namespace jinx {
 namespace {
 
+std::string_view kind_name(ToxicKind kind) {
+  switch (kind) {
+    case ToxicKind::stage:
+      return "stage";
+    case ToxicKind::down:
+      return "proxy";
+    case ToxicKind::slow_open:
+      return "proxy";
+  }
+  return "?";
+}
+
 std::string default_text(const AttrSpec& a) {
   if (a.required) return "required";
   return format_attr_value(a, a.default_value);
 }
 
+// One attribute as a JSON object: what the schema and completions read.
+void append_attr_json(std::string& line, const AttrSpec& a) {
+  line += "{\"name\":";
+  append_json_string(line, a.name);
+  line += ",\"unit\":";
+  append_json_string(line, unit_name(a.unit));
+  line += std::string(",\"required\":") + (a.required ? "true" : "false");
+  line += ",\"default\":";
+  char buf[64];
+  if (a.required) {
+    line += "null";
+  } else if (a.unit == Unit::choice) {
+    append_json_string(line, format_attr_value(a, a.default_value));
+  } else {
+    std::snprintf(buf, sizeof buf, "%g", a.default_value);
+    line += buf;
+  }
+  if (a.unit != Unit::choice) {
+    std::snprintf(buf, sizeof buf, ",\"min\":%g,\"max\":%g", a.min, a.max);
+    line += buf;
+  }
+  line += std::string(",\"rampable\":") + (a.rampable() ? "true" : "false");
+  if (a.unit == Unit::choice) {
+    line += ",\"choices\":[";
+    for (size_t c = 0; c < a.choices.size(); ++c) {
+      if (c > 0) line += ',';
+      append_json_string(line, a.choices[c]);
+    }
+    line += ']';
+  }
+  line += ",\"description\":";
+  append_json_string(line, a.description);
+  line += '}';
+}
+
 void print_json() {
-  for (const auto& type : toxic_types()) {
+  for (const ToxicType* registered : toxic_types()) {
+    const ToxicType& type = *registered;
     std::string line = "{\"type\":";
     append_json_string(line, type.name);
     line += ",\"description\":";
     append_json_string(line, type.description);
-    bool stream = type.scope == ToxicScope::stream;
+    line += ",\"kind\":";
+    append_json_string(line, kind_name(type.kind));
+    line += ",\"protocols\":[";
+    if ((type.protocols & kTcp) != 0) line += "\"tcp\"";
+    line += ']';
+    bool stream = type.on_stream();
     line += std::string(",\"stream\":") + (stream ? "true" : "false");
     line += std::string(",\"toxicity\":") + (stream ? "true" : "false");
     line += ",\"attributes\":[";
     for (size_t i = 0; i < type.attrs.size(); ++i) {
-      const AttrSpec& a = type.attrs[i];
       if (i > 0) line += ',';
-      line += "{\"name\":";
-      append_json_string(line, a.name);
-      line += ",\"unit\":";
-      append_json_string(line, unit_name(a.unit));
-      line += std::string(",\"required\":") + (a.required ? "true" : "false");
-      line += ",\"default\":";
-      if (a.required) {
-        line += "null";
-      } else if (a.unit == Unit::choice) {
-        append_json_string(line, format_attr_value(a, a.default_value));
-      } else {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%g", a.default_value);
-        line += buf;
-      }
-      if (a.unit == Unit::choice) {
-        line += ",\"choices\":[";
-        for (size_t c = 0; c < a.choices.size(); ++c) {
-          if (c > 0) line += ',';
-          append_json_string(line, a.choices[c]);
-        }
-        line += ']';
-      }
-      line += ",\"description\":";
-      append_json_string(line, a.description);
-      line += '}';
+      append_attr_json(line, type.attrs[i]);
     }
     line += "]}";
     std::printf("%s\n", line.c_str());
@@ -66,8 +93,9 @@ void print_text() {
       "Toxic types (see jinx-scenario(5)). Units: durations \"250ms\", sizes \"64KiB\",\n"
       "rates \"1MiB/s\" or \"8Mbit/s\", probabilities 0..1 or \"5%%\". Numeric values may\n"
       "ramp: { from = X, to = Y }.\n\n");
-  for (const auto& type : toxic_types()) {
-    bool stream = type.scope == ToxicScope::stream;
+  for (const ToxicType* registered : toxic_types()) {
+    const ToxicType& type = *registered;
+    bool stream = type.on_stream();
     std::printf("%-11s %s\n", std::string(type.name).c_str(),
                 std::string(type.description).c_str());
     if (stream) {

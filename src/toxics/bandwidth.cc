@@ -12,17 +12,23 @@
 #include "toxics/held_queue.h"
 
 namespace jinx {
+
+const ToxicType& bandwidth_toxic();
+
 namespace {
 
 class BandwidthStage final : public Stage {
  public:
   // The proxy's budget is offered to every stage; only scope = "proxy"
-  // (choice 1) takes it, else each connection has its own (issue 9 #9).
-  explicit BandwidthStage(const StageParams& p) : shared_(p.attrs[1] == 1 ? p.budget : nullptr) {
+  // takes it, else each connection has its own (issue 9 #9).
+  explicit BandwidthStage(const StageParams& p)
+      : shared_(p.settings().choice("scope") == "proxy" ? p.budget : nullptr) {
     update(p.attrs);
   }
 
-  void update(const std::vector<double>& attrs) override { rate_ = attrs[0]; }
+  void update(const std::vector<double>& attrs) override {
+    rate_ = Settings(bandwidth_toxic(), attrs).rate("rate");
+  }
 
   void push(Chunk&& chunk, StageIo& io) override {
     push_merged(queue_, std::move(chunk));
@@ -87,8 +93,23 @@ class BandwidthStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_bandwidth(const StageParams& p) {
-  return std::make_unique<BandwidthStage>(p);
+const ToxicType& bandwidth_toxic() {
+  static const ToxicType type{
+      "bandwidth",
+      ToxicKind::stage,
+      "limits delivery to rate bytes/s; rate 0 holds all data until the window ends",
+      {{"rate", Unit::rate, true, 0, "bytes per second delivered"},
+       {"scope",
+        Unit::choice,
+        false,
+        0,
+        "connection: a budget per connection; proxy: one budget shared by all connections",
+        {"connection", "proxy"}}},
+      kTcp,
+      [](const StageParams& p) -> std::unique_ptr<Stage> {
+        return std::make_unique<BandwidthStage>(p);
+      }};
+  return type;
 }
 
 }  // namespace jinx

@@ -6,6 +6,9 @@
 #include "toxics/factory.h"
 
 namespace jinx {
+
+const ToxicType& corrupt_toxic();
+
 namespace {
 
 class CorruptStage final : public Stage {
@@ -16,8 +19,9 @@ class CorruptStage final : public Stage {
   }
 
   void update(const std::vector<double>& attrs) override {
-    bool changed = attrs[0] != probability_;
-    probability_ = attrs[0];
+    double probability = Settings(corrupt_toxic(), attrs).probability("probability");
+    bool changed = probability != probability_;
+    probability_ = probability;
     if (changed) gap_ = draw_gap();
   }
 
@@ -52,8 +56,17 @@ class CorruptStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_corrupt(const StageParams& p) {
-  return std::make_unique<CorruptStage>(p);
+const ToxicType& corrupt_toxic() {
+  static const ToxicType type{
+      "corrupt",
+      ToxicKind::stage,
+      "flips one random bit in each passing byte with the given probability",
+      {{"probability", Unit::probability, true, 0, "chance that a byte is corrupted", {}, 0, 1}},
+      kTcp,
+      [](const StageParams& p) -> std::unique_ptr<Stage> {
+        return std::make_unique<CorruptStage>(p);
+      }};
+  return type;
 }
 
 }  // namespace jinx

@@ -8,6 +8,9 @@
 #include "toxics/held_queue.h"
 
 namespace jinx {
+
+const ToxicType& latency_toxic();
+
 namespace {
 
 class LatencyStage final : public Stage {
@@ -15,8 +18,9 @@ class LatencyStage final : public Stage {
   explicit LatencyStage(const StageParams& p) : rng_(p.rng) { update(p.attrs); }
 
   void update(const std::vector<double>& attrs) override {
-    latency_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
-    jitter_ = static_cast<Micros>(attrs[1] * kMicrosPerMs);
+    Settings s(latency_toxic(), attrs);
+    latency_ = s.duration("latency");
+    jitter_ = s.duration("jitter");
   }
 
   void push(Chunk&& chunk, StageIo& io) override {
@@ -50,8 +54,18 @@ class LatencyStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_latency(const StageParams& p) {
-  return std::make_unique<LatencyStage>(p);
+const ToxicType& latency_toxic() {
+  static const ToxicType type{
+      "latency",
+      ToxicKind::stage,
+      "holds each chunk until its read time + latency +/- jitter, keeping order",
+      {{"latency", Unit::duration, false, 0, "delay added to each chunk"},
+       {"jitter", Unit::duration, false, 0, "uniform spread around latency (never below 0)"}},
+      kTcp,
+      [](const StageParams& p) -> std::unique_ptr<Stage> {
+        return std::make_unique<LatencyStage>(p);
+      }};
+  return type;
 }
 
 }  // namespace jinx

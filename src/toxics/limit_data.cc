@@ -4,11 +4,14 @@
 #include "toxics/factory.h"
 
 namespace jinx {
+
+const ToxicType& limit_data_toxic();
+
 namespace {
 
 class LimitDataStage final : public Stage {
  public:
-  explicit LimitDataStage(const StageParams& p) : limit_(static_cast<uint64_t>(p.attrs[0])) {}
+  explicit LimitDataStage(const StageParams& p) : limit_(p.settings().size("bytes")) {}
 
   void activate(StageIo& io) override {
     if (limit_ == 0) finish(io);
@@ -49,8 +52,17 @@ class LimitDataStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_limit_data(const StageParams& p) {
-  return std::make_unique<LimitDataStage>(p);
+const ToxicType& limit_data_toxic() {
+  static const ToxicType type{
+      "limit_data",
+      ToxicKind::stage,
+      "closes the connection once exactly bytes bytes have passed since activation",
+      {{"bytes", Unit::size, true, 0, "bytes delivered before the close"}},
+      kTcp,
+      [](const StageParams& p) -> std::unique_ptr<Stage> {
+        return std::make_unique<LimitDataStage>(p);
+      }};
+  return type;
 }
 
 }  // namespace jinx

@@ -3,12 +3,14 @@
 #include "toxics/factory.h"
 
 namespace jinx {
+
+const ToxicType& reset_peer_toxic();
+
 namespace {
 
 class ResetPeerStage final : public Stage {
  public:
-  explicit ResetPeerStage(const StageParams& p)
-      : timeout_(static_cast<Micros>(p.attrs[0] * kMicrosPerMs)) {}
+  explicit ResetPeerStage(const StageParams& p) : timeout_(p.settings().duration("timeout")) {}
   void activate(StageIo& io) override {
     if (timeout_ <= 0) {
       io.act(ToxicAction::reset);
@@ -30,8 +32,17 @@ class ResetPeerStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_reset_peer(const StageParams& p) {
-  return std::make_unique<ResetPeerStage>(p);
+const ToxicType& reset_peer_toxic() {
+  static const ToxicType type{
+      "reset_peer",
+      ToxicKind::stage,
+      "resets both sides (TCP RST) timeout after the toxic became active on a connection",
+      {{"timeout", Unit::duration, false, 0, "time before the reset"}},
+      kTcp,
+      [](const StageParams& p) -> std::unique_ptr<Stage> {
+        return std::make_unique<ResetPeerStage>(p);
+      }};
+  return type;
 }
 
 }  // namespace jinx

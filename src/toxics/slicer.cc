@@ -8,6 +8,9 @@
 #include "toxics/held_queue.h"
 
 namespace jinx {
+
+const ToxicType& slicer_toxic();
+
 namespace {
 
 class SlicerStage final : public Stage {
@@ -17,9 +20,10 @@ class SlicerStage final : public Stage {
   void update(const std::vector<double>& attrs) override {
     // The loader keeps variation < average at both ends of any ramp; the
     // clamp keeps a piece at least 1 byte whatever comes in (issue 9 #12).
-    average_ = std::max<size_t>(static_cast<size_t>(attrs[0]), 1);
-    variation_ = std::min(static_cast<size_t>(attrs[1]), average_ - 1);
-    delay_ = static_cast<Micros>(attrs[2] * kMicrosPerMs);
+    Settings s(slicer_toxic(), attrs);
+    average_ = std::max<size_t>(s.size("average_size"), 1);
+    variation_ = std::min<size_t>(s.size("size_variation"), average_ - 1);
+    delay_ = s.duration("delay");
   }
 
   void push(Chunk&& chunk, StageIo& io) override {
@@ -67,10 +71,30 @@ class SlicerStage final : public Stage {
   std::deque<Chunk> queue_;
 };
 
+std::string check_slicer(const Settings& s, std::string_view* culprit) {
+  if (s.number("size_variation") >= s.number("average_size")) {
+    *culprit = "size_variation";
+    return "slicer 'size_variation' must be smaller than 'average_size'";
+  }
+  return {};
+}
+
 }  // namespace
 
-std::unique_ptr<Stage> make_slicer(const StageParams& p) {
-  return std::make_unique<SlicerStage>(p);
+const ToxicType& slicer_toxic() {
+  static const ToxicType type{
+      "slicer",
+      ToxicKind::stage,
+      "writes data in pieces of average_size +/- size_variation bytes, delay apart",
+      {{"average_size", Unit::size, true, 0, "mean piece size", {}, 1},
+       {"size_variation", Unit::size, false, 0, "spread of piece sizes, < average_size"},
+       {"delay", Unit::duration, false, 0, "pause between pieces"}},
+      kTcp,
+      [](const StageParams& p) -> std::unique_ptr<Stage> {
+        return std::make_unique<SlicerStage>(p);
+      },
+      check_slicer};
+  return type;
 }
 
 }  // namespace jinx

@@ -4,13 +4,16 @@
 #include "toxics/held_queue.h"
 
 namespace jinx {
+
+const ToxicType& slow_close_toxic();
+
 namespace {
 
 class SlowCloseStage final : public Stage {
  public:
   explicit SlowCloseStage(const StageParams& p) { update(p.attrs); }
   void update(const std::vector<double>& attrs) override {
-    delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
+    delay_ = Settings(slow_close_toxic(), attrs).duration("delay");
   }
   void push(Chunk&& chunk, StageIo& io) override {
     if (chunk.eof()) {
@@ -30,8 +33,16 @@ class SlowCloseStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_slow_close(const StageParams& p) {
-  return std::make_unique<SlowCloseStage>(p);
+const ToxicType& slow_close_toxic() {
+  static const ToxicType type{"slow_close",
+                              ToxicKind::stage,
+                              "passes the end of stream (FIN) on delay late",
+                              {{"delay", Unit::duration, true, 0, "how late the FIN is passed on"}},
+                              kTcp,
+                              [](const StageParams& p) -> std::unique_ptr<Stage> {
+                                return std::make_unique<SlowCloseStage>(p);
+                              }};
+  return type;
 }
 
 }  // namespace jinx

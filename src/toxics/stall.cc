@@ -6,6 +6,9 @@
 #include "toxics/held_queue.h"
 
 namespace jinx {
+
+const ToxicType& stall_toxic();
+
 namespace {
 
 class StallStage final : public Stage {
@@ -19,8 +22,17 @@ class StallStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_stall(const StageParams& /*p*/) {
-  return std::make_unique<StallStage>();
+const ToxicType& stall_toxic() {
+  static const ToxicType type{
+      "stall",
+      ToxicKind::stage,
+      "holds all data, dropping nothing; it flows again in order when the window ends",
+      {},
+      kTcp,
+      [](const StageParams& /*p*/) -> std::unique_ptr<Stage> {
+        return std::make_unique<StallStage>();
+      }};
+  return type;
 }
 
 }  // namespace jinx

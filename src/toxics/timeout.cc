@@ -5,13 +5,16 @@
 #include "toxics/factory.h"
 
 namespace jinx {
+
+const ToxicType& timeout_toxic();
+
 namespace {
 
 class TimeoutStage final : public Stage {
  public:
   explicit TimeoutStage(const StageParams& p) { update(p.attrs); }
   void update(const std::vector<double>& attrs) override {
-    timeout_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
+    timeout_ = Settings(timeout_toxic(), attrs).duration("timeout");
   }
   void activate(StageIo& io) override {
     if (timeout_ > 0) deadline_ = io.now() + timeout_;
@@ -37,8 +40,18 @@ class TimeoutStage final : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_timeout(const StageParams& p) {
-  return std::make_unique<TimeoutStage>(p);
+const ToxicType& timeout_toxic() {
+  static const ToxicType type{
+      "timeout",
+      ToxicKind::stage,
+      "discards all data; closes the connection timeout after activation (0: never); "
+      "connections that lost data are closed when the window ends",
+      {{"timeout", Unit::duration, false, 0, "time before the connection is closed, 0 = never"}},
+      kTcp,
+      [](const StageParams& p) -> std::unique_ptr<Stage> {
+        return std::make_unique<TimeoutStage>(p);
+      }};
+  return type;
 }
 
 }  // namespace jinx

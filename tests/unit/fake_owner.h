@@ -96,9 +96,11 @@ inline std::string pattern(size_t n, uint64_t seed = 1) {
 // A stage of `type` with attributes in base units (durations in ms).
 inline std::unique_ptr<Stage> make(std::string_view type, std::vector<double> attrs,
                                    uint64_t seed = 1, SharedBudget* budget = nullptr) {
-  StageParams params{attrs, Rng::derive(seed, toxic_id(type), 1, RandomPurpose::downstream, 0),
-                     budget};
-  return make_stage(type, params);
+  const ToxicType* registered = find_toxic_type(type);
+  if (registered == nullptr) return nullptr;
+  StageParams params{*registered, attrs,
+                     Rng::derive(seed, toxic_id(type), 1, RandomPurpose::downstream, 0), budget};
+  return make_stage(params);
 }
 
 constexpr Micros ms(double v) {

@@ -151,7 +151,7 @@ const std::vector<BadFile>& bad_files() {
              "size_variation = { from = 0, to = 99 }\nduration = \"10s\"\n"),
        9, 18, "'size_variation' must be smaller than 'average_size' (at the end of the ramp)"},
       {"slicer average zero", toxic("type = \"slicer\"\naverage_size = 0\n"), 8, 16,
-       "'average_size' must be at least 1 byte"},
+       "slicer 'average_size' must be at least 1B"},
       {"ramp without window duration",
        toxic("type = \"latency\"\nlatency = { from = \"10ms\", to = \"1s\" }\n"), 8, 11,
        "ramps a value, which needs a window 'duration'"},
@@ -471,7 +471,7 @@ TEST_CASE("every key of the format, in base units") {
   CHECK(s.toxics[2].attrs[1].from == 100);
   CHECK(s.toxics[2].attrs[2].from == doctest::Approx(1));
   CHECK(s.toxics[3].attrs[0].from == doctest::Approx(0.25));
-  CHECK(s.toxics[4].type->scope == ToxicScope::proxy);
+  CHECK(!s.toxics[4].type->on_stream());
   CHECK(s.toxics[4].name == "v6-down-1");
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -38,41 +40,79 @@ std::vector<std::pair<Micros, size_t>> bursts(const FakeOwner& owner) {
   return out;
 }
 
-TEST_CASE("the factory builds a stage for every stream toxic and none for the others") {
-  for (const auto& type : toxic_types()) {
-    CAPTURE(std::string(type.name));
+TEST_CASE("the registry builds a stage for every stage toxic and none for the others") {
+  for (const ToxicType* type : toxic_types()) {
+    CAPTURE(std::string(type->name));
     std::vector<double> attrs;
-    for (const auto& a : type.attrs) attrs.push_back(a.required ? 1 : a.default_value);
-    auto stage = make(type.name, attrs);
-    CHECK((stage != nullptr) == (type.scope == ToxicScope::stream));
+    for (const auto& a : type->attrs) attrs.push_back(a.required ? 1 : a.default_value);
+    auto stage = make(type->name, attrs);
+    CHECK((stage != nullptr) == (type->kind == ToxicKind::stage));
+    CHECK((type->protocols & kTcp) != 0);
+    for (const auto& a : type->attrs) {
+      if (!a.required) CHECK(a.min <= a.default_value);
+      CHECK(a.default_value <= a.max);
+      CHECK(a.rampable() == (a.unit != Unit::choice));
+    }
   }
   CHECK(make("no_such_toxic", {}) == nullptr);
 }
 
-TEST_CASE("the toxic type table: lookups, units and printed values") {
+TEST_CASE("jinx-scenario(5) documents every registered toxic and attribute, in its unit") {
+  std::ifstream in(std::string(JINX_SOURCE_DIR) + "/man/jinx-scenario.5");
+  REQUIRE(in);
+  std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const ToxicType* type : toxic_types()) {
+    CAPTURE(std::string(type->name));
+    size_t section = page.find("\n.SS " + std::string(type->name) + "\n");
+    REQUIRE(section != std::string::npos);
+    size_t next = page.find("\n.SS ", section + 1);
+    std::string text = page.substr(section, next - section);
+    for (const auto& a : type->attrs) {
+      CAPTURE(std::string(a.name));
+      std::string entry = "\n.BR " + std::string(a.name) + " \" (";
+      if (a.unit != Unit::choice) entry += std::string(unit_name(a.unit));
+      CHECK(text.find(entry) != std::string::npos);
+      if (a.required) CHECK(text.find(entry + ", required") != std::string::npos);
+    }
+    // A proxy-level toxic says it takes no stream.
+    CHECK((text.find("\n.BR stream ,") != std::string::npos) == !type->on_stream());
+    CHECK((text.find("No attributes") != std::string::npos) == type->attrs.empty());
+  }
+}
+
+TEST_CASE("the toxic registry: lookups, settings by name, units and printed values") {
   const ToxicType* slicer = find_toxic_type("slicer");
   REQUIRE(slicer != nullptr);
-  CHECK(slicer->scope == ToxicScope::stream);
+  CHECK(slicer->kind == ToxicKind::stage);
   CHECK(slicer->attr_index("average_size") == 0);
   CHECK(slicer->attr_index("size_variation") == 1);
   CHECK(slicer->attr_index("delay") == 2);
   CHECK(slicer->attr_index("latency") == -1);
   CHECK(slicer->find_attr("nope") == nullptr);
+  CHECK(slicer->find_attr("average_size")->min == 1);
   REQUIRE(static_cast<bool>(slicer->check));
-  size_t culprit = 99;
-  CHECK(slicer->check({100, 99, 0}, &culprit).empty());
-  CHECK_FALSE(slicer->check({100, 100, 0}, &culprit).empty());
-  CHECK(culprit == 1);  // the error points at size_variation
-  CHECK(find_toxic_type("down")->scope == ToxicScope::proxy);
-  CHECK(find_toxic_type("slow_open")->scope == ToxicScope::proxy);
+  std::string_view culprit;
+  std::vector<double> fine{100, 99, 2.5};
+  std::vector<double> crossed{100, 100, 0};
+  CHECK(slicer->check(Settings(*slicer, fine), &culprit).empty());
+  CHECK_FALSE(slicer->check(Settings(*slicer, crossed), &culprit).empty());
+  CHECK(culprit == "size_variation");  // the error points at size_variation
+  Settings settings(*slicer, fine);
+  CHECK(settings.size("average_size") == 100);
+  CHECK(settings.duration("delay") == 2500);
+  const ToxicType* bw = find_toxic_type("bandwidth");
+  std::vector<double> shared{1000, 1};
+  CHECK(Settings(*bw, shared).choice("scope") == "proxy");
+  CHECK(Settings(*bw, shared).rate("rate") == 1000);
+  CHECK(find_toxic_type("down")->kind == ToxicKind::down);
+  CHECK(find_toxic_type("slow_open")->kind == ToxicKind::slow_open);
   CHECK(find_toxic_type("Latency") == nullptr);
   // SPEC 5: Toxiproxy's set plus stall, slow_open and corrupt.
   std::set<std::string> names;
-  for (const auto& t : toxic_types()) names.insert(std::string(t.name));
+  for (const ToxicType* t : toxic_types()) names.insert(std::string(t->name));
   CHECK(names == std::set<std::string>{"latency", "bandwidth", "slow_close", "timeout",
                                        "reset_peer", "slicer", "limit_data", "down", "stall",
                                        "slow_open", "corrupt"});
-  const ToxicType* bw = find_toxic_type("bandwidth");
   CHECK(format_attr_value(*bw->find_attr("rate"), 125000) == "125000B/s");
   CHECK(format_attr_value(*bw->find_attr("scope"), 1) == "proxy");
   CHECK(format_attr_value(*find_toxic_type("latency")->find_attr("latency"), 250) == "250ms");
