@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "commands.h"
+#include "completion.h"
 #include "loader.h"
+#include "schema.h"
 #include "session.h"
 
 namespace {
@@ -154,9 +156,17 @@ int main(int argc, char** argv) {
   toxics->add_option("--format", toxics_format, "text or json")
       ->check(CLI::IsMember({"json", "text"}));
 
+  auto* schema = app.add_subcommand("schema", "Print a JSON Schema of scenario files, for editors");
+  std::string shell;
+  auto* completion =
+      app.add_subcommand("completion", "Print a completion script for bash, zsh or fish");
+  completion->add_option("SHELL", shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+
   std::string help_topic;
   auto* help = app.add_subcommand("help", "Show help for a subcommand");
-  help->add_option("SUBCOMMAND", help_topic, "run, check, plan or toxics");
+  help->add_option("SUBCOMMAND", help_topic, "run, check, plan, toxics, schema or completion");
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -168,8 +178,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    bool any_subcommand =
-        run->parsed() || check->parsed() || plan->parsed() || toxics->parsed() || help->parsed();
+    bool any_subcommand = run->parsed() || check->parsed() || plan->parsed() || toxics->parsed() ||
+                          schema->parsed() || completion->parsed() || help->parsed();
     if (!any_subcommand && !args.empty() && !args[0].empty() && args[0][0] != '-') {
       std::fprintf(stderr, "jinx: error: unknown subcommand '%s'; see 'jinx --help'\n",
                    args[0].c_str());
@@ -197,6 +207,8 @@ int main(int argc, char** argv) {
       return jinx::plan_command(plan_options);
     }
     if (toxics->parsed()) return jinx::toxics_command(format_of(toxics_format));
+    if (schema->parsed()) return jinx::schema_command();
+    if (completion->parsed()) return jinx::completion_command(app, shell);
     if (help->parsed()) {
       if (help_topic.empty()) {
         // Not app.help(): it would describe the `help` subcommand just parsed.
@@ -204,7 +216,7 @@ int main(int argc, char** argv) {
             "%s", app.get_formatter()->make_help(&app, "jinx", CLI::AppFormatMode::Normal).c_str());
         return 0;
       }
-      for (auto* sub : {run, check, plan, toxics}) {
+      for (auto* sub : {run, check, plan, toxics, schema, completion}) {
         if (sub->get_name() == help_topic) {
           std::printf("%s", sub->help("jinx").c_str());
           return 0;
