@@ -1,8 +1,14 @@
 #include "connection.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "address.h"
+#include "dialer.h"
 #include "proxy.h"
 #include "random.h"
 #include "session.h"
@@ -49,7 +55,6 @@ Connection::Connection(Proxy& proxy, uint64_t id)
   upstream_.data = this;
   dial_timer_.data = this;
   connect_req_.data = this;
-  resolve_req_.data = this;
   up_.bind(reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&upstream_));
   down_.bind(reinterpret_cast<uv_stream_t*>(&upstream_), reinterpret_cast<uv_stream_t*>(&client_));
   opened_at_ = uv_hrtime();
@@ -86,11 +91,11 @@ void Connection::start(Micros dial_delay) {
   }
 }
 
-void Connection::note_toxic(size_t toxic) {
+void Connection::note_toxic(ToxicIndex toxic) {
   for (auto t : toxics_) {
     if (t == toxic) return;
   }
-  toxics_.push_back(static_cast<uint16_t>(toxic));
+  toxics_.push_back(toxic);
 }
 
 void Connection::apply(const ActiveToxic& toxic) {
@@ -118,7 +123,7 @@ void Connection::apply(const ActiveToxic& toxic) {
   }
 }
 
-void Connection::update(size_t toxic, const std::vector<double>& attrs) {
+void Connection::update(ToxicIndex toxic, const std::vector<double>& attrs) {
   if (closing_) return;
   for (RelayDirection* dir : {&up_, &down_}) {
     dir->pipeline().update(toxic, attrs);
@@ -126,7 +131,7 @@ void Connection::update(size_t toxic, const std::vector<double>& attrs) {
   }
 }
 
-void Connection::remove(size_t toxic) {
+void Connection::remove(ToxicIndex toxic) {
   for (RelayDirection* dir : {&up_, &down_}) {
     if (closing_) return;
     if (!dir->pipeline().has(toxic)) continue;
@@ -143,8 +148,12 @@ void Connection::dial() {
       &dial_timer_,
       [](uv_timer_t* t) {
         auto* self = static_cast<Connection*>(t->data);
+        std::string limit = format_duration(self->proxy_.spec().connect_timeout);
         self->close(CloseReason::upstream_unreachable,
-                    "connect timeout after " + format_duration(self->proxy_.spec().connect_timeout),
+                    self->dialer_ != nullptr && self->dialer_->resolving()
+                        ? "cannot resolve " + self->proxy_.spec().upstream_host +
+                              ": no answer within " + limit
+                        : "connect timeout after " + limit,
                     true);
       },
       static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs), 0);
@@ -154,37 +163,18 @@ void Connection::dial() {
     connect_to(literal);
     return;
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  std::string port = std::to_string(spec.upstream_port);
-  resolving_ = true;
-  int err = uv_getaddrinfo(
-      proxy_.session().loop(), &resolve_req_,
-      [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
-        auto* self = static_cast<Connection*>(req->data);
-        self->resolving_ = false;
-        if (self->closing_) {
-          if (res != nullptr) uv_freeaddrinfo(res);
-          self->on_handle_closed();  // the cancelled lookup counted as pending
-          return;
-        }
-        if (status != 0 || res == nullptr) {
-          self->close(
-              CloseReason::upstream_unreachable,
-              "cannot resolve " + self->proxy_.spec().upstream_host + ": " + uv_strerror(status),
-              true);
-        } else {
-          self->connect_to(res->ai_addr);
-        }
-        if (res != nullptr) uv_freeaddrinfo(res);
-      },
-      spec.upstream_host.c_str(), port.c_str(), &hints);
-  if (err != 0) {
-    resolving_ = false;
-    close(CloseReason::upstream_unreachable,
-          "cannot resolve " + spec.upstream_host + ": " + uv_strerror(err), true);
-  }
+  // A name: resolved on the loop, each of its addresses tried in turn.
+  dialer_ =
+      Dialer::start(proxy_.session().loop(), proxy_.session().resolver(), spec.upstream_host,
+                    spec.upstream_port, static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs),
+                    &upstream_, [this](const std::string& error) {
+                      dialer_ = nullptr;
+                      if (error.empty()) {
+                        on_connected(0);
+                      } else {
+                        close(CloseReason::upstream_unreachable, error, true);
+                      }
+                    });
 }
 
 void Connection::connect_to(const sockaddr* addr) {
@@ -360,7 +350,7 @@ void Connection::on_end_delivered(Direction /*dir*/) {
   }
 }
 
-void Connection::close_by_toxic(size_t toxic, bool reset) {
+void Connection::close_by_toxic(ToxicIndex toxic, bool reset) {
   if (closing_) return;
   note_toxic(toxic);
   closed_by_ = toxic;
@@ -369,36 +359,112 @@ void Connection::close_by_toxic(size_t toxic, bool reset) {
 
 void Connection::close(CloseReason reason, std::string error, bool reset_client,
                        bool reset_upstream) {
+  if (finished_) return;
+  if (winding_) {
+    // A peer reset (or a write failed) while winding down: nothing more
+    // can be delivered to it, so stop waiting.
+    if (reset_client || reset_upstream) finish(reset_client, reset_upstream);
+    return;
+  }
   if (closing_) return;
   closing_ = true;
+  reason_ = reason;
+  error_ = std::move(error);
+  if (connected_ && !reset_client && !reset_upstream) {
+    wind_down();
+  } else {
+    finish(reset_client, reset_upstream);
+  }
+}
+
+void Connection::wind_down() {
+  winding_ = true;
+  up_.wind_down();
+  down_.wind_down();
+  discard_input(&client_);
+  discard_input(&upstream_);
+  linger_since_ = uv_now(proxy_.session().loop());
+  watching_ = false;  // the dial timer now polls for the end of the linger
+  uv_timer_start(
+      &dial_timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->on_linger_tick(); }, 10,
+      10);
+}
+
+void Connection::discard_input(uv_tcp_t* socket) {
+  auto* stream = reinterpret_cast<uv_stream_t*>(socket);
+  uv_read_stop(stream);
+  uv_read_start(
+      stream,
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        static char scratch[64 * 1024];
+        *buf = uv_buf_init(scratch, sizeof scratch);
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+        if (nread >= 0) return;
+        uv_read_stop(s);
+        if (nread == UV_EOF) return;
+        auto* self = static_cast<Connection*>(s->data);
+        bool client = s == reinterpret_cast<uv_stream_t*>(&self->client_);
+        // That peer is gone; the other one is reset only if it would
+        // otherwise miss bytes that jinx still holds for it.
+        self->finish(client || !self->down_.flushed(), !client || !self->up_.flushed());
+      });
+}
+
+namespace {
+
+// Bytes written to `socket` that its peer has not acknowledged yet. After a
+// shutdown the FIN takes one sequence number of its own.
+uint64_t unacknowledged(uv_tcp_t* socket, bool fin_sent) {
+  uv_os_fd_t fd = -1;
+  int queued = 0;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(socket), &fd) != 0 ||
+      ioctl(fd, SIOCOUTQ, &queued) != 0 || queued <= 0) {
+    return 0;
+  }
+  return static_cast<uint64_t>(queued) - (fin_sent ? 1 : 0);
+}
+
+}  // namespace
+
+void Connection::on_linger_tick() {
+  bool flushed = up_.flushed() && down_.flushed();
+  bool taken = up_.end_delivered() && down_.end_delivered() &&
+               unacknowledged(&upstream_, true) == 0 && unacknowledged(&client_, true) == 0;
+  if (flushed && taken) {
+    finish(false, false);
+  } else if (uv_now(proxy_.session().loop()) - linger_since_ >= kLingerMs) {
+    // A side that still holds bytes in jinx is reset: its peer must not
+    // take the FIN for the end of the data.
+    finish(!down_.flushed(), !up_.flushed());
+  }
+}
+
+void Connection::finish(bool reset_client, bool reset_upstream) {
+  if (finished_) return;
+  finished_ = true;
+  closing_ = true;
+  uint64_t up = up_.bytes_delivered();
+  uint64_t down = down_.bytes_delivered();
+  if (connected_) {
+    up -= std::min(up, unacknowledged(&upstream_, up_.end_delivered()));
+    down -= std::min(down, unacknowledged(&client_, down_.end_delivered()));
+  }
   up_.stop();
   down_.stop();
-  Session& session = proxy_.session();
-  if (session.events().wants("conn_close")) {
-    std::vector<std::string> names;
-    names.reserve(toxics_.size());
-    for (auto t : toxics_) names.push_back(session.scenario().toxics[t].name);
-    Event e(session.events(), "conn_close");
-    e.str("proxy", proxy_.spec().name)
-        .num("conn", id_)
-        .str("reason", close_reason_name(reason))
-        .num("bytes_up", up_.bytes_delivered())
-        .num("bytes_down", down_.bytes_delivered())
-        .num("duration_ms", static_cast<double>(uv_hrtime() - opened_at_) / 1e6, 3)
-        .strings("toxics", names.data(), names.data() + names.size());
-    if (reason == CloseReason::toxic) e.str("toxic", session.scenario().toxics[closed_by_].name);
-    if (!error.empty()) e.str("error", error);
-  }
-  session.count_closed(up_.bytes_delivered(), down_.bytes_delivered());
-  proxy_.forget(this);
+  report_close(up, down);
 
   auto closed = [](uv_handle_t* h) { static_cast<Connection*>(h->data)->on_handle_closed(); };
   auto close_socket = [&](uv_tcp_t* socket, bool reset) {
     ++pending_closes_;
-    // An RST cannot follow a shutdown (libuv refuses); then a plain close.
-    if (!reset || uv_tcp_close_reset(socket, closed) != 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(socket), closed);
+    uv_os_fd_t fd = -1;
+    if (reset && uv_fileno(reinterpret_cast<uv_handle_t*>(socket), &fd) == 0) {
+      // SO_LINGER 0 makes the close an RST. Set here rather than through
+      // uv_tcp_close_reset, which refuses a socket already shut down.
+      linger off{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
     }
+    uv_close(reinterpret_cast<uv_handle_t*>(socket), closed);
   };
   close_socket(&client_, reset_client);
   close_socket(&upstream_, reset_upstream && connected_);
@@ -407,12 +473,33 @@ void Connection::close(CloseReason reason, std::string error, bool reset_client,
     t->data = this;  // the directions' timers pointed at their direction until now
     uv_close(reinterpret_cast<uv_handle_t*>(t), closed);
   }
-  if (resolving_) {
-    // The lookup's callback still comes: with UV_EAI_CANCELED if it had not
-    // started, or with its result if it was running in the thread pool.
-    ++pending_closes_;
-    uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+  if (dialer_ != nullptr) {
+    dialer_->cancel();  // frees itself
+    dialer_ = nullptr;
   }
+  // Last: the session may finish (and close every handle left) once the
+  // last connection is gone.
+  proxy_.forget(this);
+}
+
+void Connection::report_close(uint64_t up, uint64_t down) {
+  Session& session = proxy_.session();
+  session.count_closed(up, down);
+  if (!session.events().wants("conn_close")) return;
+  std::vector<std::string> names;
+  names.reserve(toxics_.size());
+  for (auto t : toxics_) names.push_back(session.scenario().toxics[t.value].name);
+  Event e(session.events(), "conn_close");
+  e.str("proxy", proxy_.spec().name)
+      .num("conn", id_)
+      .str("reason", close_reason_name(reason_))
+      .num("bytes_up", up)
+      .num("bytes_down", down)
+      .num("duration_ms", static_cast<double>(uv_hrtime() - opened_at_) / 1e6, 3)
+      .strings("toxics", names.data(), names.data() + names.size());
+  if (reason_ == CloseReason::toxic)
+    e.str("toxic", session.scenario().toxics[closed_by_.value].name);
+  if (!error_.empty()) e.str("error", error_);
 }
 
 void Connection::on_handle_closed() {

@@ -27,11 +27,11 @@ bool Pipeline::transparent() const {
   return true;
 }
 
-bool Pipeline::has(size_t toxic) const {
+bool Pipeline::has(ToxicIndex toxic) const {
   return position_of(toxic) != slots_.size();
 }
 
-size_t Pipeline::position_of(size_t toxic) const {
+size_t Pipeline::position_of(ToxicIndex toxic) const {
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (slots_[i].toxic == toxic) return i;
   }
@@ -51,7 +51,7 @@ void Pipeline::push_from(size_t position, Chunk&& chunk) {
   slots_[position].stage->push(std::move(chunk), io);
 }
 
-void Pipeline::add(size_t toxic, std::unique_ptr<Stage> stage) {
+void Pipeline::add(ToxicIndex toxic, std::unique_ptr<Stage> stage) {
   auto it =
       std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.toxic > toxic; });
   size_t position = static_cast<size_t>(it - slots_.begin());
@@ -60,7 +60,7 @@ void Pipeline::add(size_t toxic, std::unique_ptr<Stage> stage) {
   slots_[position].stage->activate(io);
 }
 
-void Pipeline::remove(size_t toxic) {
+void Pipeline::remove(ToxicIndex toxic) {
   size_t position = position_of(toxic);
   if (position == slots_.size()) return;
   SlotIo io(*this, position);
@@ -68,7 +68,13 @@ void Pipeline::remove(size_t toxic) {
   slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(position));
 }
 
-void Pipeline::update(size_t toxic, const std::vector<double>& attrs) {
+void Pipeline::flush_all() {
+  // First to last: what a stage hands on lands in the stages after it, which
+  // are flushed in their turn.
+  while (!slots_.empty()) remove(slots_.front().toxic);
+}
+
+void Pipeline::update(ToxicIndex toxic, const std::vector<double>& attrs) {
   size_t position = position_of(toxic);
   if (position != slots_.size()) slots_[position].stage->update(attrs);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "stage.h"
+#include "toxic_index.h"
 
 namespace jinx {
 
@@ -19,7 +20,7 @@ class PipelineOwner {
   virtual Micros now() const = 0;
   virtual void deliver(Chunk&& chunk) = 0;   // out of the last stage
   virtual void discarded(size_t bytes) = 0;  // dropped by a stage on purpose
-  virtual void toxic_action(ToxicAction action, size_t toxic) = 0;
+  virtual void toxic_action(ToxicAction action, ToxicIndex toxic) = 0;
 
  protected:
   ~PipelineOwner() = default;
@@ -34,29 +35,32 @@ class Pipeline {
   bool empty() const { return slots_.empty(); }
   // No stage would hold or change a chunk right now (see Stage::transparent).
   bool transparent() const;
-  bool has(size_t toxic) const;
+  bool has(ToxicIndex toxic) const;
 
   // Into the first stage, or straight to the owner when there is none.
   void push(Chunk&& chunk);
   // Inserts a stage for `toxic` (its index in file order) and activates it.
-  void add(size_t toxic, std::unique_ptr<Stage> stage);
+  void add(ToxicIndex toxic, std::unique_ptr<Stage> stage);
   // Flushes the toxic's stage into the next one and removes it.
-  void remove(size_t toxic);
-  void update(size_t toxic, const std::vector<double>& attrs);
+  void remove(ToxicIndex toxic);
+  void update(ToxicIndex toxic, const std::vector<double>& attrs);
   // Runs on_timer() of every stage whose wakeup has come.
   void run_timers();
   Micros next_wakeup() const;
+  // Removes every stage, first to last, each handing on what it holds (the
+  // connection is winding down).
+  void flush_all();
   // Drops every stage without flushing (the connection is going away).
   void clear() { slots_.clear(); }
 
  private:
   struct Slot {
-    size_t toxic;
+    ToxicIndex toxic;
     std::unique_ptr<Stage> stage;
   };
   class SlotIo;
   void push_from(size_t position, Chunk&& chunk);
-  size_t position_of(size_t toxic) const;
+  size_t position_of(ToxicIndex toxic) const;
 
   PipelineOwner& owner_;
   std::vector<Slot> slots_;

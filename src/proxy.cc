@@ -1,11 +1,11 @@
 #include "proxy.h"
 
-#include <netdb.h>
-
+#include <algorithm>
 #include <cstring>
 
 #include "address.h"
 #include "connection.h"
+#include "listen_address.h"
 #include "session.h"
 
 namespace jinx {
@@ -46,27 +46,50 @@ Proxy::~Proxy() = default;
 
 bool Proxy::listen(std::string* err) {
   auto fail = [&](const std::string& why) {
-    *err = "proxy '" + spec_.name + "': cannot listen on " +
-           join_host_port(spec_.listen_host, spec_.listen_port) + ": " + why;
+    // Once bound, the address is the one actually bound (port 0 became a
+    // real port), which is the one bound again after `down`.
+    std::string where =
+        bound_.empty() ? join_host_port(spec_.listen_host, spec_.listen_port) : bound_;
+    *err = "proxy '" + spec_.name + "': cannot listen on " + where + ": " + why;
     return false;
   };
-  if (bound_addr_.empty()) {
+  bool first_time = listen_addrs_.empty();
+  if (first_time) {
     // Resolved once, at start-up: the listen address must not move later.
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    addrinfo* res = nullptr;
-    int rc = getaddrinfo(spec_.listen_host.c_str(), std::to_string(spec_.listen_port).c_str(),
-                         &hints, &res);
-    if (rc != 0 || res == nullptr) return fail(gai_strerror(rc));
-    bound_addr_.assign(reinterpret_cast<char*>(res->ai_addr),
-                       reinterpret_cast<char*>(res->ai_addr) + res->ai_addrlen);
-    freeaddrinfo(res);
+    std::string why;
+    if (!listen_addresses(spec_.listen_host, spec_.listen_port, &listen_addrs_, &why)) {
+      return fail(why);
+    }
   }
+  for (size_t i = 0; i < listen_addrs_.size();) {
+    // Every address takes the port the first one got (port 0: any free one).
+    if (i > 0) set_port(&listen_addrs_[i], port_of(listen_addrs_[0]));
+    int rc = bind_listener(&listen_addrs_[i]);
+    if (rc == 0) {
+      ++i;
+      continue;
+    }
+    if (i == 0) return fail(uv_strerror(rc));
+    std::string other = format_sockaddr(listen_addrs_[i].get());
+    if (!first_time) {
+      // Rebinding after `down`: all or nothing, so the retry covers them all.
+      for (Listener* listener : listeners_) listener->close();
+      listeners_.clear();
+      return fail(other + ": " + uv_strerror(rc));
+    }
+    // A second address of the name (::1 with IPv6 off, a port taken on one
+    // family only): serve the others, say so, and do not try it again.
+    Event(session_.events(), "warning")
+        .str("message", "proxy '" + spec_.name + "': listening on " + bound_ + " but not on " +
+                            other + ": " + uv_strerror(rc));
+    listen_addrs_.erase(listen_addrs_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return true;
+}
+
+int Proxy::bind_listener(SocketAddress* addr) {
   auto* listener = new Listener(*this);
-  auto* addr = reinterpret_cast<const sockaddr*>(bound_addr_.data());
-  int rc = uv_tcp_bind(listener->tcp(), addr, 0);
+  int rc = uv_tcp_bind(listener->tcp(), addr->get(), 0);
   if (rc == 0) {
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener->tcp()), 4096,
                    [](uv_stream_t* server, int status) {
@@ -75,21 +98,29 @@ bool Proxy::listen(std::string* err) {
   }
   if (rc != 0) {
     listener->close();
-    return fail(uv_strerror(rc));
+    return rc;
   }
-  listener_ = listener;
-  sockaddr_storage actual{};
-  int len = sizeof actual;
-  uv_tcp_getsockname(listener->tcp(), reinterpret_cast<sockaddr*>(&actual), &len);
-  bound_ = format_sockaddr(reinterpret_cast<sockaddr*>(&actual));
-  // Rebinding after `down` must take the same port, even if it was 0.
-  bound_addr_.assign(reinterpret_cast<char*>(&actual), reinterpret_cast<char*>(&actual) + len);
-  return true;
+  if (listeners_.empty()) {
+    sockaddr_storage actual{};
+    int len = sizeof actual;
+    uv_tcp_getsockname(listener->tcp(), reinterpret_cast<sockaddr*>(&actual), &len);
+    bound_ = format_sockaddr(reinterpret_cast<sockaddr*>(&actual));
+    // Rebinding after `down` must take the same port, even if it was 0.
+    std::memcpy(&addr->storage, &actual, static_cast<size_t>(len));
+    addr->length = static_cast<socklen_t>(len);
+  }
+  listeners_.push_back(listener);
+  return 0;
+}
+
+bool Proxy::listens_on_loopback_only() const {
+  return std::all_of(listen_addrs_.begin(), listen_addrs_.end(),
+                     [](const SocketAddress& a) { return is_loopback(a); });
 }
 
 void Proxy::close_listener() {
-  if (listener_ != nullptr) listener_->close();
-  listener_ = nullptr;
+  for (Listener* listener : listeners_) listener->close();
+  listeners_.clear();
   if (rebind_timer_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(rebind_timer_),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
@@ -146,12 +177,16 @@ void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {
 }
 
 void Proxy::close_connections(int reason) {
-  while (connections_ != nullptr) {
-    connections_->close(static_cast<CloseReason>(reason));
+  // A connection leaves the list once it has finished closing; one that
+  // winds down first stays in it (and counts as open) meanwhile.
+  for (Connection* c = connections_; c != nullptr;) {
+    Connection* next = c->next;
+    c->close(static_cast<CloseReason>(reason));
+    c = next;
   }
 }
 
-void Proxy::toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
+void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
                      const std::vector<double>& attrs, double toxicity) {
   if (spec.type->name == "down") {
     if (down_windows_++ == 0) {
@@ -180,7 +215,7 @@ void Proxy::toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
   }
 }
 
-void Proxy::toxic_update(size_t index, const std::vector<double>& attrs, double toxicity) {
+void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, double toxicity) {
   for (auto& a : active_) {
     if (a->index != index) continue;
     a->attrs = attrs;
@@ -191,13 +226,13 @@ void Proxy::toxic_update(size_t index, const std::vector<double>& attrs, double 
       c = next;
     }
   }
-  const ToxicSpec& spec = session_.scenario().toxics[index];
+  const ToxicSpec& spec = session_.scenario().toxics[index.value];
   if (spec.type->name == "slow_open")
     slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
 }
 
-void Proxy::toxic_off(size_t index) {
-  const ToxicSpec& spec = session_.scenario().toxics[index];
+void Proxy::toxic_off(ToxicIndex index) {
+  const ToxicSpec& spec = session_.scenario().toxics[index.value];
   if (spec.type->name == "down") {
     if (--down_windows_ == 0 && !accept_paused_) come_up();
     return;
@@ -236,7 +271,7 @@ void Proxy::come_up() {
         auto* self = static_cast<Proxy*>(t->data);
         std::string e;
         if (self->down_windows_ == 0 && !self->accept_paused_ && !self->session_.ending() &&
-            self->listener_ == nullptr && self->listen(&e)) {
+            self->listeners_.empty() && self->listen(&e)) {
           uv_timer_stop(t);
         }
       },

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "resolver.h"
 #include "scenario.h"
+#include "toxic_index.h"
 #include "toxics/factory.h"
 
 namespace jinx {
@@ -19,7 +21,7 @@ class Session;
 
 // A toxic whose window is open on this proxy.
 struct ActiveToxic {
-  size_t index = 0;  // in Scenario::toxics, which is file order
+  ToxicIndex index;  // in Scenario::toxics, which is file order
   const ToxicSpec* spec = nullptr;
   uint64_t window = 0;
   std::vector<double> attrs;
@@ -40,13 +42,15 @@ class Proxy {
   // Closes every open connection with `reason` (a CloseReason).
   void close_connections(int reason);
 
-  void toxic_on(const ToxicSpec& spec, size_t index, uint64_t window,
+  void toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
                 const std::vector<double>& attrs, double toxicity);
-  void toxic_update(size_t index, const std::vector<double>& attrs, double toxicity);
-  void toxic_off(size_t index);
+  void toxic_update(ToxicIndex index, const std::vector<double>& attrs, double toxicity);
+  void toxic_off(ToxicIndex index);
 
   const ProxySpec& spec() const { return spec_; }
   const std::string& bound_address() const { return bound_; }
+  // Whether every address listened on is a loopback one (a name may be).
+  bool listens_on_loopback_only() const;
   // The upstream as a socket address when it is an IP literal, else nullptr
   // (a name, resolved for each new connection).
   const sockaddr* literal_upstream() const {
@@ -68,23 +72,27 @@ class Proxy {
 
  private:
   class Listener;
+  // Binds and listens on one address; on success the first one learns its port.
+  int bind_listener(SocketAddress* addr);
   void on_accept(uv_stream_t* server, int status);
   void go_down();
   void come_up();
 
   Session& session_;
   const ProxySpec& spec_;
-  Listener* listener_ = nullptr;     // deletes itself in its close callback
-  std::string bound_;                // "ip:port" actually bound, reused after `down`
-  std::vector<char> bound_addr_;     // sockaddr_storage bytes of the bound address
-  std::vector<char> upstream_addr_;  // sockaddr bytes when the upstream is an IP literal
+  // One per address of the listen host (localhost: 127.0.0.1 and ::1); each
+  // deletes itself in its close callback.
+  std::vector<Listener*> listeners_;
+  std::string bound_;                        // the first "ip:port" bound (proxy_listen)
+  std::vector<SocketAddress> listen_addrs_;  // with the real port, reused after `down`
+  std::vector<char> upstream_addr_;          // sockaddr bytes when the upstream is an IP literal
   Connection* connections_ = nullptr;
   size_t open_count_ = 0;
   std::vector<std::unique_ptr<ActiveToxic>> active_;
   int down_windows_ = 0;
   bool accept_paused_ = false;
   Micros slow_open_delay_ = 0;
-  size_t slow_open_toxic_ = 0;
+  ToxicIndex slow_open_toxic_;
   uv_timer_t* rebind_timer_ = nullptr;
 };
 

@@ -238,6 +238,7 @@ void RelayDirection::release(size_t bytes) {
 }
 
 void RelayDirection::arm_timer() {
+  if (winding_) return;  // the timer is set to flush and shut down
   Micros wake = pipeline_.next_wakeup();
   if (wake == kNever) {
     if (timer_armed_) uv_timer_stop(&timer_);
@@ -254,11 +255,18 @@ void RelayDirection::arm_timer() {
 void RelayDirection::on_timer() {
   timer_armed_ = false;
   if (stopped_) return;
+  if (winding_) {
+    // Here, not in wind_down(): that may run inside a stage's push, and
+    // flushing removes the stages.
+    pipeline_.flush_all();
+    if (!stopped_) shutdown_sink();  // after the writes already queued
+    return;
+  }
   pipeline_.run_timers();
   if (!stopped_) arm_timer();
 }
 
-void RelayDirection::toxic_action(ToxicAction action, size_t toxic) {
+void RelayDirection::toxic_action(ToxicAction action, ToxicIndex toxic) {
   switch (action) {
     case ToxicAction::close:
       conn_.close_by_toxic(toxic, false);
@@ -272,7 +280,7 @@ void RelayDirection::toxic_action(ToxicAction action, size_t toxic) {
   }
 }
 
-void RelayDirection::close_when_flushed(size_t toxic) {
+void RelayDirection::close_when_flushed(ToxicIndex toxic) {
   close_when_flushed_ = true;
   close_toxic_ = toxic;
   block(kEnded);  // nothing more is read in this direction
@@ -286,6 +294,16 @@ void RelayDirection::check_flushed() {
     close_when_flushed_ = false;
     conn_.close_by_toxic(close_toxic_, false);
   }
+}
+
+void RelayDirection::wind_down() {
+  if (winding_ || stopped_) return;
+  winding_ = true;
+  close_when_flushed_ = false;
+  block(kEnded);
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<RelayDirection*>(t->data)->on_timer(); }, 0, 0);
+  timer_armed_ = true;
 }
 
 void RelayDirection::stop() {

@@ -22,6 +22,12 @@
 // The end of stream travels as a chunk behind the data ahead of it; when it
 // leaves the last stage the sink is shut down (FIN) after pending writes.
 //
+// When the connection ends without a reset (a toxic, `down`, the session's
+// end), the direction winds down: it reads no more, every stage hands on
+// what it holds, and the sink is shut down after the last write. The
+// connection then waits for the peers to take the bytes before it closes
+// (connection.h), so a close never throws away what was written.
+//
 // With no stage and nothing held, bytes skip all of the above: they go from
 // source to sink by splice(2) through a pipe, without a copy through user
 // memory (splice_pipe.h). Whatever the sink cannot take at once becomes
@@ -74,6 +80,10 @@ class RelayDirection final : public PipelineOwner {
   // Re-arms the stage timer after the pipeline changed.
   void arm_timer();
   void on_timer();
+  // Reads no more; hands on everything held and then shuts the sink down.
+  void wind_down();
+  // Everything read has been written to the sink's socket (or dropped).
+  bool flushed() const { return held_ == 0 && waiting_.empty(); }
   // Stops all I/O of this direction (the connection is closing).
   void stop();
 
@@ -89,13 +99,13 @@ class RelayDirection final : public PipelineOwner {
   bool end_delivered() const { return end_delivered_; }
   uint64_t bytes_delivered() const { return bytes_delivered_; }
   uint64_t held() const { return held_; }
-  void close_when_flushed(size_t toxic);
+  void close_when_flushed(ToxicIndex toxic);
 
   // PipelineOwner
   Micros now() const override;
   void deliver(Chunk&& chunk) override;
   void discarded(size_t bytes) override { release(bytes); }
-  void toxic_action(ToxicAction action, size_t toxic) override;
+  void toxic_action(ToxicAction action, ToxicIndex toxic) override;
 
  private:
   struct WriteReq;
@@ -131,7 +141,8 @@ class RelayDirection final : public PipelineOwner {
   bool end_delivered_ = false;
   bool shutting_down_ = false;
   bool close_when_flushed_ = false;
-  size_t close_toxic_ = 0;
+  bool winding_ = false;
+  ToxicIndex close_toxic_;
 };
 
 }  // namespace jinx

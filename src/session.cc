@@ -92,13 +92,18 @@ uint64_t raise_fd_limit() {
 // and a wrapped command.
 constexpr uint64_t kReservedFds = 32;
 
+// Descriptors left for connections (two each) under a limit of `limit`.
+uint64_t connection_fds(uint64_t limit) {
+  return limit > kReservedFds ? limit - kReservedFds : 0;
+}
+
 }  // namespace
 
 void Session::connection_opened() {
   ++open_connections_;
   // Each connection holds two descriptors. Near the limit, stop accepting
   // rather than accept and drop: clients see a refusal, jinx stays calm.
-  if (!accept_paused_ && 2 * open_connections_ + kReservedFds >= fd_limit_) {
+  if (!accept_paused_ && 2 * open_connections_ >= connection_fds(fd_limit_)) {
     accept_paused_ = true;
     Event(events_, "warning")
         .str("message", "accepting paused: " + std::to_string(open_connections_) +
@@ -110,12 +115,20 @@ void Session::connection_opened() {
 
 void Session::connection_closed() {
   --open_connections_;
-  if (accept_paused_ && !ending_ && (2 * open_connections_ + kReservedFds) * 10 < fd_limit_ * 8) {
+  // Resume once connections use half of their share again, or none at all:
+  // under a small limit (ulimit -n 40 leaves 8) a fixed fraction of the whole
+  // limit could never be reached.
+  uint64_t used = 2 * open_connections_;
+  if (accept_paused_ && !ending_ && (used == 0 || 2 * used <= connection_fds(fd_limit_))) {
     accept_paused_ = false;
     Event(events_, "warning")
         .str("message",
              "accepting resumed: " + std::to_string(open_connections_) + " connections open");
     for (auto& proxy : proxies_) proxy->resume_accepting();
+  }
+  if (ending_ && open_connections_ == 0) {
+    maybe_finish();
+    return;
   }
   if (open_connections_ == 0 && !ending_ &&
       uv_is_active(reinterpret_cast<uv_handle_t*>(&trim_timer_)) == 0) {
@@ -200,6 +213,12 @@ int Session::run() {
 }
 
 bool Session::start_proxies() {
+  std::string resolver_err;
+  resolver_ = Resolver::create(&loop_, &resolver_err);
+  if (!resolver_) {
+    fail(resolver_err);
+    return false;
+  }
   for (size_t i = 0; i < scenario_.proxies.size(); ++i) {
     proxies_.push_back(std::make_unique<Proxy>(*this, scenario_.proxies[i]));
   }
@@ -216,7 +235,7 @@ bool Session::start_proxies() {
         .str("proxy", spec.name)
         .str("listen", proxy->bound_address())
         .str("upstream", join_host_port(spec.upstream_host, spec.upstream_port));
-    if (!is_loopback_host(spec.listen_host)) {
+    if (!proxy->listens_on_loopback_only()) {
       Event(events_, "warning")
           .str("message", "proxy '" + spec.name + "' listens on " + proxy->bound_address() +
                               ", which is not a loopback address: anyone who can reach it is "
@@ -298,7 +317,7 @@ void Session::on_command_exit(int64_t status, int term_signal) {
   uv_close(reinterpret_cast<uv_handle_t*>(&child_), nullptr);
   int code = term_signal != 0 ? 128 + term_signal : static_cast<int>(status);
   if (ending_) {
-    finish();
+    maybe_finish();
   } else {
     end(EndReason::command, code);
   }
@@ -320,9 +339,16 @@ void Session::end(EndReason reason, int exit_code) {
   end_reason_ = reason;
   exit_code_ = exit_code;
   uv_timer_stop(&end_timer_);
+  // Stopping the timeline and closing connections may close the last
+  // connection from inside this function; finishing then would close
+  // handles this function is still about to close itself.
+  stopping_ = true;
   timeline_->stop();
   for (auto& proxy : proxies_) proxy->close_listener();
   for (auto& proxy : proxies_) proxy->close_connections(static_cast<int>(CloseReason::shutdown));
+  // Lookups still running end now: the loop must not wait for a DNS server.
+  if (resolver_) resolver_->shutdown();
+  stopping_ = false;
   if (child_running_) {
     // The command gets SIGTERM, then SIGKILL 5 s later; its exit ends us.
     kill(child_.pid, SIGTERM);
@@ -335,7 +361,13 @@ void Session::end(EndReason reason, int exit_code) {
         5000, 0);
     return;
   }
-  finish();
+  maybe_finish();
+}
+
+void Session::maybe_finish() {
+  // Connections wind down for at most Connection::kLingerMs, well inside
+  // SPEC 6's two seconds.
+  if (!stopping_ && !child_running_ && open_connections_ == 0) finish();
 }
 
 void Session::finish() {
@@ -388,7 +420,7 @@ void Session::window_open(size_t toxic, const Window& w, const std::vector<doubl
     }
     e.num("window", w.index).object("attributes", json, text);
   }
-  proxies_[spec.proxy]->toxic_on(spec, toxic, w.index, attrs, toxicity);
+  proxies_[spec.proxy]->toxic_on(spec, ToxicIndex(toxic), w.index, attrs, toxicity);
 }
 
 void Session::window_update(size_t toxic, const Window& w, const std::vector<double>& attrs,
@@ -402,7 +434,7 @@ void Session::window_update(size_t toxic, const Window& w, const std::vector<dou
       .str("proxy", scenario_.proxies[spec.proxy].name)
       .num("window", w.index)
       .object("attributes", json, text);
-  proxies_[spec.proxy]->toxic_update(toxic, attrs, toxicity);
+  proxies_[spec.proxy]->toxic_update(ToxicIndex(toxic), attrs, toxicity);
 }
 
 void Session::window_close(size_t toxic, const Window& w) {
@@ -411,7 +443,7 @@ void Session::window_close(size_t toxic, const Window& w) {
       .str("toxic", spec.name)
       .str("proxy", scenario_.proxies[spec.proxy].name)
       .num("window", w.index);
-  proxies_[spec.proxy]->toxic_off(toxic);
+  proxies_[spec.proxy]->toxic_off(ToxicIndex(toxic));
 }
 
 }  // namespace jinx

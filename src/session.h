@@ -12,6 +12,7 @@
 
 #include "event_log.h"
 #include "proxy.h"
+#include "resolver.h"
 #include "scenario.h"
 #include "timeline.h"
 
@@ -45,6 +46,7 @@ class Session final : public TimelineHooks {
   uv_loop_t* loop() { return &loop_; }
   Micros now() const { return static_cast<Micros>(uv_now(&loop_)) * kMicrosPerMs; }
   EventLog& events() { return events_; }
+  Resolver& resolver() { return *resolver_; }
   const Scenario& scenario() const { return scenario_; }
   uint64_t seed() const { return seed_; }
   uint64_t next_connection_id() { return ++connections_; }
@@ -71,6 +73,9 @@ class Session final : public TimelineHooks {
   bool start_command();
   void end(EndReason reason, int exit_code);
   void finish();
+  // finish() once nothing holds the session open: the command has exited
+  // and every connection has finished closing.
+  void maybe_finish();
   void on_signal(int signum);
   void on_command_exit(int64_t status, int term_signal);
   void fail(const std::string& message);
@@ -81,6 +86,7 @@ class Session final : public TimelineHooks {
   std::optional<Micros> duration_;
   uv_loop_t loop_;
   EventLog events_;
+  std::unique_ptr<Resolver> resolver_;  // names of upstreams, looked up on the loop
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::unique_ptr<Timeline> timeline_;
   std::unique_ptr<StatusLine> status_;
@@ -101,6 +107,7 @@ class Session final : public TimelineHooks {
   uint64_t fd_limit_ = 0;
   bool accept_paused_ = false;
   bool ending_ = false;
+  bool stopping_ = false;  // inside end(): finish() waits for it to return
   bool finished_ = false;
   EndReason end_reason_ = EndReason::duration;
   int exit_code_ = 0;

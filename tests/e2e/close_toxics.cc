@@ -1,6 +1,9 @@
 // Toxics that end connections (issue 3): slow_close, timeout, reset_peer,
 // limit_data. Each must fire within 10 ms of its time on an idle machine;
 // these tests allow 60 ms for a loaded one.
+#include <poll.h>
+#include <sys/socket.h>
+
 #include "e2e.h"
 
 using namespace jinx_test;
@@ -158,4 +161,90 @@ TEST_SUITE("toxics") {
     CHECK(close["bytes_down"] == 5000);
   }
 
+}  // TEST_SUITE
+
+TEST_SUITE("toxics") {
+  // Issue 9 #18: a toxic's index went through a uint16_t, so toxic #65537
+  // (0-based) was reported as toxic #1.
+  TEST_CASE("toxic index: conn_close names toxic #65537, not #1") {
+    SourceServer up(1000, 35);
+    // 65,537 toxics on an idle proxy, whose windows never open, ahead of the
+    // one that acts on the connection.
+    std::string toml = proxy_toml("p", up.address()) + proxy_toml("idle", up.address());
+    for (int i = 0; i < 65537; ++i)
+      toml += "[[toxic]]\nproxy=\"idle\"\ntype=\"stall\"\nstart=\"1h\"\n";
+    toml += "[[toxic]]\nname = \"cap\"\nproxy = \"p\"\ntype = \"limit_data\"\nbytes = 10\n";
+    auto jinx = JinxProcess::run(toml);
+    std::string addr = jinx->listen_address("p", 30000ms);
+    jinx->wait_event(ev("toxic_on").with("toxic", "cap"), 10000ms);
+    Socket c = connect_or_throw(addr);
+    IoResult r = read_until_eof(c.fd(), 5000ms);
+    CHECK(r.bytes == 10);
+    json close = jinx->wait_event(ev("conn_close").with("conn", 1));
+    CHECK(close["reason"] == "toxic");
+    CHECK(close["toxic"] == "cap");
+    CHECK(close["toxics"] == json::array({"cap"}));
+  }
+}  // TEST_SUITE
+
+namespace {
+
+// A client that keeps sending while it reads (a pipelining client): it
+// sends pieces of 16 KiB whenever it can, and reads until EOF or an error.
+IoResult read_while_sending(int fd, ms timeout) {
+  IoResult r;
+  Fnv1a64 fnv;
+  std::string piece(16 * KiB, 'x');
+  bool sending = true;
+  auto deadline = Clock::now() + timeout;
+  std::vector<char> buf(64 * KiB);
+  while (Clock::now() < deadline) {
+    pollfd p{fd, static_cast<short>(POLLIN | (sending ? POLLOUT : 0)), 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    if (sending && (p.revents & POLLOUT) != 0) {
+      if (send(fd, piece.data(), piece.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
+        sending = false;  // the relay is closing; keep reading what it sent
+    }
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      r.bytes += static_cast<uint64_t>(n);
+      fnv.update(buf.data(), static_cast<size_t>(n));
+    } else if (n == 0) {
+      r.eof = true;
+      break;
+    } else if (errno != EAGAIN && errno != EINTR) {
+      r.error = errno;
+      break;
+    }
+  }
+  r.timed_out = !r.eof && r.error == 0;
+  r.digest = fnv.value();
+  return r;
+}
+
+}  // namespace
+
+TEST_SUITE("toxics") {
+  // Issue 9 #3: closing with the client's bytes unread made the kernel reset
+  // the connection and throw away the output it still held (40-90 KB of
+  // 1,000,000 arrived), while conn_close claimed 1000000.
+  TEST_CASE("limit_data: a client that keeps sending while it reads gets exactly `bytes`") {
+    constexpr uint64_t kLimit = 1000000;
+    SourceServer up(4 * kLimit, 36);
+    auto jinx =
+        JinxProcess::run(toxic_scenario(up.address(), "cap", "limit_data", "bytes = 1000000"));
+    INFO(jinx->describe());
+    std::string addr = jinx->listen_address("p");
+    jinx->wait_event(ev("toxic_on").with("toxic", "cap"));
+    Socket c = connect_or_throw(addr);
+    IoResult r = read_while_sending(c.fd(), 5000ms);
+    CHECK_MESSAGE(r.eof, "client saw " << r.str());
+    CHECK(r.bytes == kLimit);
+    CHECK(r.digest == stream_digest(36, kLimit));
+    c.close();
+    json close = jinx->wait_event(ev("conn_close").with("conn", 1));
+    CHECK(close["reason"] == "toxic");
+    CHECK(close["bytes_down"] == kLimit);
+  }
 }  // TEST_SUITE

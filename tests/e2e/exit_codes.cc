@@ -80,13 +80,19 @@ TEST_SUITE("exit") {
 
   TEST_CASE("exit: a second SIGINT exits at once") {
     NoReadServer up;
-    auto jinx = JinxProcess::run(proxy_toml("p", up.address()));
+    // The stall's toxic_off marks the shutdown as under way.
+    auto jinx = JinxProcess::run(toxic_scenario(up.address(), "mark", "stall", ""));
     INFO(jinx->describe());
     Socket c = connect_or_throw(jinx->listen_address("p"));
     jinx->wait_event(ev("conn_upstream").with("conn", 1));
     send_stream(c.fd(), 1, 8 * MiB, 500ms);  // leave data queued towards the upstream
-    auto t0 = Clock::now();
+    // The connection then waits up to 1.5 s for an upstream that never
+    // reads; the second signal must not wait for that. (Two signals sent
+    // back to back may reach jinx as one, so the second goes once the
+    // first has been handled.)
     jinx->send_signal(SIGINT);
+    jinx->wait_event(ev("toxic_off").with("toxic", "mark"), 3000ms);
+    auto t0 = Clock::now();
     jinx->send_signal(SIGINT);
     ExitStatus st = jinx->wait_exit(3000ms);
     REQUIRE_MESSAGE(st.exited, st.str());
@@ -155,4 +161,68 @@ upstream = "127.0.0.1:9"
     }
   }
 
+}  // TEST_SUITE
+
+TEST_SUITE("exit") {
+  // Issue 9 #8: a stall holding 8 MiB, then SIGTERM, gave the client 4.2 MiB
+  // and a clean EOF. At shutdown toxics hand on what they hold.
+  TEST_CASE("exit: at shutdown held data is flushed to a reading client, then FIN") {
+    constexpr uint64_t kBytes = 8 * MiB;
+    SourceServer up(kBytes, 51);
+    auto jinx = JinxProcess::run(toxic_scenario(up.address(), "freeze", "stall", ""));
+    INFO(jinx->describe());
+    std::string addr = jinx->listen_address("p");
+    jinx->wait_event(ev("toxic_on").with("toxic", "freeze"));
+    Socket c = connect_or_throw(addr);
+    // The upstream sends everything into the stall; nothing comes out.
+    auto deadline = Clock::now() + 5000ms;
+    while (up.log().get(1).sent < kBytes && Clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    REQUIRE(up.log().get(1).sent == kBytes);
+    IoResult during = read_for(c.fd(), 300ms, false);
+    CHECK(during.bytes == 0);
+
+    auto t0 = Clock::now();
+    jinx->send_signal(SIGTERM);
+    IoResult r = read_until_eof(c.fd(), 3000ms, false);
+    CHECK_MESSAGE(r.eof, "client saw " << r.str());
+    CHECK(r.bytes == kBytes);
+    CHECK(r.digest == stream_digest(51, kBytes));
+    ExitStatus st = jinx->wait_exit(3000ms);
+    CHECK(ms_since(t0) <= 2000 + 200);
+    CHECK(st.code == 143);
+    json close = jinx->wait_event(ev("conn_close").with("conn", 1));
+    CHECK(close["reason"] == "shutdown");
+    CHECK(close["bytes_down"] == kBytes);
+  }
+
+  TEST_CASE("exit: held data that cannot be flushed in time ends with RST, never a clean EOF") {
+    constexpr uint64_t kBytes = 24 * MiB;  // more than a client's kernel buffers take
+    SourceServer up(kBytes, 52);
+    auto jinx = JinxProcess::run(proxy_toml("p", up.address(), "buffer = \"64MiB\"") +
+                                 "[[toxic]]\nname = \"freeze\"\nproxy = \"p\"\ntype = \"stall\"\n");
+    INFO(jinx->describe());
+    std::string addr = jinx->listen_address("p");
+    jinx->wait_event(ev("toxic_on").with("toxic", "freeze"));
+    Socket c = connect_or_throw(addr);
+    auto deadline = Clock::now() + 5000ms;
+    while (up.log().get(1).sent < kBytes && Clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    REQUIRE(up.log().get(1).sent == kBytes);
+    IoResult during = read_for(c.fd(), 300ms, false);
+    CHECK(during.bytes == 0);
+
+    // The client reads nothing until jinx has gone.
+    auto t0 = Clock::now();
+    jinx->send_signal(SIGTERM);
+    ExitStatus st = jinx->wait_exit(3000ms);
+    CHECK(ms_since(t0) <= 2000 + 200);
+    CHECK(st.code == 143);
+    IoResult r = read_until_eof(c.fd(), 3000ms, false);
+    CHECK(r.bytes < kBytes);
+    CHECK_MESSAGE(r.error == ECONNRESET, "client saw " << r.str());
+    json close = jinx->wait_event(ev("conn_close").with("conn", 1));
+    CHECK(close["reason"] == "shutdown");
+    CHECK(close["bytes_down"] <= r.bytes);
+  }
 }  // TEST_SUITE

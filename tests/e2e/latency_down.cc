@@ -1,4 +1,8 @@
 // The two toxics of the core issue: latency (with jitter) and down.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "e2e.h"
 
 using namespace jinx_test;
@@ -206,4 +210,57 @@ duration = "0.5s"
     CHECK(close["reason"] == "proxy_down");
   }
 
+}  // TEST_SUITE
+
+namespace {
+
+// A socket listening on 127.0.0.1:port, to take a port from jinx.
+Socket listen_on(uint16_t port) {
+  Socket s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(port);
+  int one = 1;
+  setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(s.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(s.fd(), 8) != 0)
+    return Socket();
+  return s;
+}
+
+}  // namespace
+
+TEST_SUITE("down") {
+  // Issue 9 #16: the warning named the configured 127.0.0.1:0, not the port
+  // jinx had bound and tries to bind again.
+  TEST_CASE("down: when the port is taken meanwhile, the warning names the real port") {
+    EchoServer up;
+    auto jinx = JinxProcess::run(proxy_toml("p", up.address()) + R"(
+[[toxic]]
+name = "outage"
+proxy = "p"
+type = "down"
+start = "0.3s"
+duration = "0.4s"
+)");
+    INFO(jinx->describe());
+    std::string addr = jinx->listen_address("p");
+    jinx->wait_event(ev("toxic_on").with("toxic", "outage"), 3000ms);
+    Socket thief = listen_on(port_of(addr));
+    REQUIRE(thief.valid());
+    json warning = jinx->wait_event(
+        [](const json& e) {
+          return e.value("event", "") == "warning" &&
+                 e.value("message", "").find("retrying") != std::string::npos;
+        },
+        3000ms, "the rebind warning");
+    std::string message = warning["message"];
+    CHECK_MESSAGE(message.find(addr) != std::string::npos, message);
+    CHECK(message.find("127.0.0.1:0:") == std::string::npos);
+    thief.close();
+    // It binds the same port again within the retry period.
+    ConnectResult back = connect_until(addr, 2500ms, [](int e) { return e == 0; });
+    REQUIRE_MESSAGE(back.error == 0, "connect after the port came free: " << errname(back.error));
+    CHECK(echo_rtt_ms(back.sock.fd()) < 100);
+  }
 }  // TEST_SUITE

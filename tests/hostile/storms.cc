@@ -165,3 +165,34 @@ TEST_SUITE("hostile") {
   }
 
 }  // TEST_SUITE
+
+TEST_SUITE("hostile") {
+  // Issue 9 #17: under a hard limit of 40 descriptors the resume condition
+  // could never hold, so accepting stayed paused for good.
+  TEST_CASE("fd limit 40: accepting pauses, and resumes once the clients go") {
+    EpollEcho up;
+    JinxOptions limited;
+    limited.open_files = 40;
+    auto jinx = JinxProcess::run(proxy_toml("fds", up.address()), {}, {}, limited);
+    std::string addr = jinx->listen_address("fds");
+    std::vector<Socket> clients;
+    for (int i = 0; i < 20; ++i) {
+      ConnectResult c = connect_tcp(addr, 1000ms);
+      if (c.error == 0) clients.push_back(std::move(c.sock));
+    }
+    json paused = jinx->wait_event(ev("warning"), 5000ms);
+    CHECK_MESSAGE(starts_with(paused, "accepting paused"), paused.dump());
+    clients.clear();
+    json resumed =
+        jinx->wait_event([](const json& e) { return starts_with(e, "accepting resumed"); }, 5000ms,
+                         "accepting resumed");
+    CHECK(resumed["event"] == "warning");
+    ConnectResult again = connect_tcp(addr, 2000ms);
+    REQUIRE_MESSAGE(again.error == 0, std::strerror(again.error));
+    std::string msg = "back again";
+    REQUIRE(send_all(again.sock.fd(), msg).ok());
+    CHECK(read_exactly(again.sock.fd(), msg.size(), 2000ms).data == msg);
+    again.sock.close();
+    ends_cleanly(*jinx);
+  }
+}  // TEST_SUITE

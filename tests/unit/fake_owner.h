@@ -25,7 +25,7 @@ struct Delivery {
 struct Action {
   Micros at;
   ToxicAction action;
-  size_t toxic;
+  size_t toxic;  // ToxicIndex::value
 };
 
 class FakeOwner final : public PipelineOwner {
@@ -49,8 +49,8 @@ class FakeOwner final : public PipelineOwner {
     discarded_bytes += bytes;
     ++discard_calls;
   }
-  void toxic_action(ToxicAction action, size_t toxic) override {
-    actions.push_back({clock, action, toxic});
+  void toxic_action(ToxicAction action, ToxicIndex toxic) override {
+    actions.push_back({clock, action, toxic.value});
   }
 
   // Everything delivered, concatenated (eof chunks add nothing).
