@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "event_log.h"
+#include "loop_clock.h"
 #include "proxy.h"
 #include "resolver.h"
 #include "scenario.h"
@@ -44,7 +45,7 @@ class Session final : public TimelineHooks {
 
   // For proxies and connections.
   uv_loop_t* loop() { return &loop_; }
-  Micros now() const { return static_cast<Micros>(uv_now(&loop_)) * kMicrosPerMs; }
+  Micros now() const { return loop_clock_now(); }
   EventLog& events() { return events_; }
   Resolver& resolver() { return *resolver_; }
   const Scenario& scenario() const { return scenario_; }

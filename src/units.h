@@ -19,7 +19,10 @@ constexpr Micros kMicrosPerSecond = 1000 * kMicrosPerMs;
 std::optional<Micros> parse_duration(std::string_view text, std::string* err);
 // "512", "64KiB", "1.5MB"; whole bytes.
 std::optional<uint64_t> parse_size(std::string_view text, std::string* err);
-// "100KB/s", "1MiB/s", "10kbit/s", "8Mbit/s"; bytes per second.
+// The largest size and rate (bytes, bytes/s): 1 EB, beyond any real link.
+constexpr double kMaxSize = 1e18;
+constexpr double kMaxRate = 1e18;
+// "100KB/s", "1MiB/s", "10kbit/s", "8Mbit/s"; bytes per second, at most kMaxRate.
 std::optional<double> parse_rate(std::string_view text, std::string* err);
 // "5%" (a number in [0,1] is handled by the caller, which sees its type).
 std::optional<double> parse_percentage(std::string_view text, std::string* err);
