@@ -25,6 +25,8 @@ declare -A ACCEPTED=(
   [ramp-step-too-small]="a duration's minimum (10ms)"
   [range-backwards]="two ends of a range compared"
   [slicer-variation-too-large]="two attributes compared"
+  [slicer-ramps-cross]="two ramps compared at their ends"
+  [rate-too-large]="a rate's maximum (1 EB/s)"
   [upstream-port-zero]="port 0 is fine to listen on, not to dial"
 )
 
