@@ -9,43 +9,21 @@
 
 #include "address.h"
 #include "dialer.h"
+#include "event_log.h"
 #include "proxy.h"
 #include "random.h"
-#include "session.h"
+#include "relay_context.h"
 #include "splice_pipe.h"
 
 namespace jinx {
 
-const char* close_reason_name(CloseReason r) {
-  switch (r) {
-    case CloseReason::client_closed:
-      return "client_closed";
-    case CloseReason::upstream_closed:
-      return "upstream_closed";
-    case CloseReason::client_reset:
-      return "client_reset";
-    case CloseReason::upstream_reset:
-      return "upstream_reset";
-    case CloseReason::upstream_unreachable:
-      return "upstream_unreachable";
-    case CloseReason::toxic:
-      return "toxic";
-    case CloseReason::proxy_down:
-      return "proxy_down";
-    case CloseReason::shutdown:
-      return "shutdown";
-    case CloseReason::error:
-      return "error";
-  }
-  return "error";
-}
-
 Connection::Connection(Proxy& proxy, uint64_t id)
     : proxy_(proxy),
+      context_(proxy.context()),
       id_(id),
       up_(*this, Direction::upstream, proxy.spec().buffer),
       down_(*this, Direction::downstream, proxy.spec().buffer) {
-  uv_loop_t* loop = proxy.session().loop();
+  uv_loop_t* loop = context_.loop();
   uv_tcp_init(loop, &client_);
   uv_tcp_init(loop, &upstream_);
   uv_timer_init(loop, &dial_timer_);
@@ -60,21 +38,19 @@ Connection::Connection(Proxy& proxy, uint64_t id)
   opened_at_ = uv_hrtime();
 }
 
-Connection::~Connection() {
-  if (read_block_ != nullptr) read_block_->release();
-}
+Connection::~Connection() = default;
 
 Micros Connection::now() const {
-  return proxy_.session().now();
+  return context_.now();
 }
 
 void Connection::start(Micros dial_delay) {
   uv_tcp_nodelay(&client_, 1);
-  if (proxy_.session().events().wants("conn_open")) {
+  if (context_.events().wants("conn_open")) {
     sockaddr_storage peer{};
     int len = sizeof peer;
     uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len);
-    Event(proxy_.session().events(), "conn_open")
+    Event(context_.events(), "conn_open")
         .str("proxy", proxy_.spec().name)
         .num("conn", id_)
         .str("client", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)));
@@ -101,18 +77,17 @@ void Connection::note_toxic(ToxicIndex toxic) {
 void Connection::apply(const ActiveToxic& toxic) {
   if (closing_) return;
   const ToxicSpec& spec = *toxic.spec;
-  Session& session = proxy_.session();
   uint64_t tid = toxic_id(spec.name);
   for (RelayDirection* dir : {&up_, &down_}) {
     Direction d = dir->direction();
     if (!spec.applies_to(d) || dir->pipeline().has(toxic.index)) continue;
     auto roll = d == Direction::upstream ? RandomPurpose::toxicity_upstream
                                          : RandomPurpose::toxicity_downstream;
-    Rng dice = Rng::derive(session.seed(), tid, id_, roll, toxic.window);
+    Rng dice = Rng::derive(context_.seed(), tid, id_, roll, toxic.window);
     if (!dice.chance(toxic.toxicity)) continue;
     auto purpose = d == Direction::upstream ? RandomPurpose::upstream : RandomPurpose::downstream;
     SharedBudget* budget = const_cast<SharedBudget*>(&toxic.budget[static_cast<int>(d)]);
-    StageParams params{toxic.attrs, Rng::derive(session.seed(), tid, id_, purpose, toxic.window),
+    StageParams params{toxic.attrs, Rng::derive(context_.seed(), tid, id_, purpose, toxic.window),
                        budget};
     auto stage = make_stage(spec.type->name, params);
     if (!stage) continue;
@@ -165,9 +140,9 @@ void Connection::dial() {
   }
   // A name: resolved on the loop, each of its addresses tried in turn.
   dialer_ =
-      Dialer::start(proxy_.session().loop(), proxy_.session().resolver(), spec.upstream_host,
-                    spec.upstream_port, static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs),
-                    &upstream_, [this](const std::string& error) {
+      Dialer::start(context_.loop(), context_.resolver(), spec.upstream_host, spec.upstream_port,
+                    static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs), &upstream_,
+                    [this](const std::string& error) {
                       dialer_ = nullptr;
                       if (error.empty()) {
                         on_connected(0);
@@ -203,11 +178,11 @@ void Connection::on_connected(int status) {
   uv_timer_stop(&dial_timer_);
   connected_ = true;
   uv_tcp_nodelay(&upstream_, 1);
-  if (proxy_.session().events().wants("conn_upstream")) {
+  if (context_.events().wants("conn_upstream")) {
     sockaddr_storage peer{};
     int len = sizeof peer;
     uv_tcp_getpeername(&upstream_, reinterpret_cast<sockaddr*>(&peer), &len);
-    Event(proxy_.session().events(), "conn_upstream")
+    Event(context_.events(), "conn_upstream")
         .str("proxy", proxy_.spec().name)
         .num("conn", id_)
         .str("upstream", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)))
@@ -220,78 +195,7 @@ void Connection::on_connected(int status) {
   backpressure_changed();  // the client may have filled the buffer meanwhile
 }
 
-RelayDirection& Connection::direction_from(uv_stream_t* source) {
-  return source == reinterpret_cast<uv_stream_t*>(&client_) ? up_ : down_;
-}
-
-void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
-  auto* self = static_cast<Connection*>(handle->data);
-  // An empty buffer makes libuv call on_read with UV_ENOBUFS instead of
-  // reading: the direction then splices the bytes itself.
-  if (SplicePipe::get() != nullptr &&
-      self->direction_from(reinterpret_cast<uv_stream_t*>(handle)).can_splice()) {
-    *buf = uv_buf_init(nullptr, 0);
-    return;
-  }
-  // Reads fill one block one after another, so a peer trickling tiny writes
-  // into a holding toxic costs the bytes it sends, not a block per write.
-  constexpr size_t kMinRead = 16 * 1024;
-  if (self->read_block_ == nullptr || Block::kSize - self->read_offset_ < kMinRead) {
-    if (self->read_block_ != nullptr) self->read_block_->release();
-    self->read_block_ = Block::take();
-    self->read_offset_ = 0;
-  }
-  *buf = uv_buf_init(self->read_block_->data + self->read_offset_,
-                     static_cast<unsigned>(Block::kSize - self->read_offset_));
-}
-
-void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
-  auto* self = static_cast<Connection*>(stream->data);
-  RelayDirection& dir = self->direction_from(stream);
-  if (nread > 0) {
-    Block* block = self->read_block_;
-    block->retain();  // one reference for the chunk, one kept for the next read
-    auto offset = static_cast<uint32_t>(self->read_offset_);
-    self->read_offset_ += static_cast<size_t>(nread);
-    dir.on_read(Chunk(block, offset, static_cast<uint32_t>(nread), self->now()));
-    // Everything read into the block is already written: give it back, so an
-    // idle connection pins no buffer.
-    if (self->read_block_ == block && block->refs == 1) {
-      block->release();
-      self->read_block_ = nullptr;
-    }
-    return;
-  }
-  // Nothing was read: keep the block for the next read.
-  if (nread == 0) return;
-  if (nread == UV_ENOBUFS) {
-    dir.splice_available();
-    return;
-  }
-  if (nread == UV_EOF) {
-    // A reset that came with unread data shows as end of file (libuv stops
-    // at the hang-up); the socket still holds the error. A reset must not be
-    // passed on as a clean FIN.
-    if (int err = pending_socket_error(stream); err != 0) {
-      self->on_peer_error(dir.direction(), err);
-      return;
-    }
-    dir.on_end_of_stream();
-    return;
-  }
-  self->on_peer_error(dir.direction(), static_cast<int>(nread));
-}
-
-int Connection::pending_socket_error(uv_stream_t* stream) {
-  uv_os_fd_t fd = -1;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) != 0) return 0;
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) return 0;
-  return uv_translate_sys_error(err);
-}
-
-void Connection::note_end(Direction dir) {
+void Connection::source_ended(Direction dir) {
   if (!first_end_) first_end_ = dir;
 }
 
@@ -314,9 +218,9 @@ void Connection::backpressure_changed() {
           }
           auto* client = reinterpret_cast<uv_stream_t*>(&self->client_);
           auto* upstream = reinterpret_cast<uv_stream_t*>(&self->upstream_);
-          if (int err = pending_socket_error(client); err != 0) {
+          if (int err = RelayDirection::pending_error(client); err != 0) {
             self->on_peer_error(Direction::upstream, err);
-          } else if (int e = pending_socket_error(upstream); e != 0) {
+          } else if (int e = RelayDirection::pending_error(upstream); e != 0) {
             self->on_peer_error(Direction::downstream, e);
           }
         },
@@ -337,20 +241,20 @@ void Connection::on_peer_error(Direction source_dir, int status) {
   }
 }
 
-void Connection::on_write_error(Direction dir, int status) {
+void Connection::write_failed(Direction dir, int status) {
   // A write to the sink failed: the sink's peer is gone. For the upstream
   // direction the sink is the upstream, so it is the source side of `down`.
   on_peer_error(dir == Direction::upstream ? Direction::downstream : Direction::upstream, status);
 }
 
-void Connection::on_end_delivered(Direction /*dir*/) {
+void Connection::end_delivered(Direction /*dir*/) {
   if (up_.end_delivered() && down_.end_delivered()) {
     close(first_end_ == Direction::downstream ? CloseReason::upstream_closed
                                               : CloseReason::client_closed);
   }
 }
 
-void Connection::close_by_toxic(ToxicIndex toxic, bool reset) {
+void Connection::toxic_close(ToxicIndex toxic, bool reset) {
   if (closing_) return;
   note_toxic(toxic);
   closed_by_ = toxic;
@@ -370,7 +274,10 @@ void Connection::close(CloseReason reason, std::string error, bool reset_client,
   closing_ = true;
   reason_ = reason;
   error_ = std::move(error);
-  if (connected_ && !reset_client && !reset_upstream) {
+  // Both FINs already went out after all the data (client_closed,
+  // upstream_closed): nothing is left to wait for, and no input is unread.
+  bool ended = up_.end_delivered() && down_.end_delivered();
+  if (connected_ && !reset_client && !reset_upstream && !ended) {
     wind_down();
   } else {
     finish(reset_client, reset_upstream);
@@ -381,9 +288,11 @@ void Connection::wind_down() {
   winding_ = true;
   up_.wind_down();
   down_.wind_down();
+  // The sockets' reads come back here from the directions.
+  client_.data = upstream_.data = this;
   discard_input(&client_);
   discard_input(&upstream_);
-  linger_since_ = uv_now(proxy_.session().loop());
+  linger_since_ = uv_now(context_.loop());
   watching_ = false;  // the dial timer now polls for the end of the linger
   uv_timer_start(
       &dial_timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->on_linger_tick(); }, 10,
@@ -433,7 +342,7 @@ void Connection::on_linger_tick() {
                unacknowledged(&upstream_, true) == 0 && unacknowledged(&client_, true) == 0;
   if (flushed && taken) {
     finish(false, false);
-  } else if (uv_now(proxy_.session().loop()) - linger_since_ >= kLingerMs) {
+  } else if (uv_now(context_.loop()) - linger_since_ >= kLingerMs) {
     // A side that still holds bytes in jinx is reset: its peer must not
     // take the FIN for the end of the data.
     finish(!down_.flushed(), !up_.flushed());
@@ -446,8 +355,12 @@ void Connection::finish(bool reset_client, bool reset_upstream) {
   closing_ = true;
   uint64_t up = up_.bytes_delivered();
   uint64_t down = down_.bytes_delivered();
-  if (connected_) {
+  // A socket closed plainly still delivers what its kernel holds; one that
+  // is reset loses what its peer has not acknowledged.
+  if (connected_ && reset_upstream) {
     up -= std::min(up, unacknowledged(&upstream_, up_.end_delivered()));
+  }
+  if (connected_ && reset_client) {
     down -= std::min(down, unacknowledged(&client_, down_.end_delivered()));
   }
   up_.stop();
@@ -466,6 +379,7 @@ void Connection::finish(bool reset_client, bool reset_upstream) {
     }
     uv_close(reinterpret_cast<uv_handle_t*>(socket), closed);
   };
+  client_.data = upstream_.data = this;  // the directions had their reads
   close_socket(&client_, reset_client);
   close_socket(&upstream_, reset_upstream && connected_);
   for (uv_timer_t* t : {&dial_timer_, up_.timer(), down_.timer()}) {
@@ -483,13 +397,12 @@ void Connection::finish(bool reset_client, bool reset_upstream) {
 }
 
 void Connection::report_close(uint64_t up, uint64_t down) {
-  Session& session = proxy_.session();
-  session.count_closed(up, down);
-  if (!session.events().wants("conn_close")) return;
+  context_.count_closed(up, down);
+  if (!context_.events().wants("conn_close")) return;
   std::vector<std::string> names;
   names.reserve(toxics_.size());
-  for (auto t : toxics_) names.push_back(session.scenario().toxics[t.value].name);
-  Event e(session.events(), "conn_close");
+  for (auto t : toxics_) names.push_back(context_.toxic_spec(t).name);
+  Event e(context_.events(), "conn_close");
   e.str("proxy", proxy_.spec().name)
       .num("conn", id_)
       .str("reason", close_reason_name(reason_))
@@ -497,8 +410,7 @@ void Connection::report_close(uint64_t up, uint64_t down) {
       .num("bytes_down", down)
       .num("duration_ms", static_cast<double>(uv_hrtime() - opened_at_) / 1e6, 3)
       .strings("toxics", names.data(), names.data() + names.size());
-  if (reason_ == CloseReason::toxic)
-    e.str("toxic", session.scenario().toxics[closed_by_.value].name);
+  if (reason_ == CloseReason::toxic) e.str("toxic", context_.toxic_spec(closed_by_).name);
   if (!error_.empty()) e.str("error", error_);
 }
 

@@ -12,8 +12,16 @@
 // discards the output it had not sent yet), and the sockets close once the
 // peers have acknowledged every byte, or after kLinger. Bytes still held in
 // jinx then end with RST, never with a clean FIN after a silent cut.
-// conn_close comes at the end and counts as delivered only the bytes the
-// peer acknowledged.
+// A plain close still lets the kernel deliver what it holds; a side that is
+// reset loses it, so conn_close (which comes at the end) then counts only
+// the bytes that peer acknowledged.
+//
+// Upward, a connection talks to its Proxy (spec, active toxics, the list it
+// is in) and to the session only through RelayContext; downward, its two
+// RelayDirections report through DirectionOwner. An HTTP-aware connection
+// (SPEC 11) is meant to be a sibling owner of the same two directions that
+// also sees requests; the dialling and the closing here are what it would
+// share.
 #pragma once
 
 #include <uv.h>
@@ -22,28 +30,17 @@
 #include <string>
 #include <vector>
 
+#include "close_reason.h"
 #include "relay_direction.h"
 
 namespace jinx {
 
 class Dialer;
 class Proxy;
+class RelayContext;
 struct ActiveToxic;
 
-enum class CloseReason {
-  client_closed,
-  upstream_closed,
-  client_reset,
-  upstream_reset,
-  upstream_unreachable,
-  toxic,
-  proxy_down,
-  shutdown,
-  error,
-};
-const char* close_reason_name(CloseReason r);
-
-class Connection {
+class Connection final : public DirectionOwner {
  public:
   Connection(Proxy& proxy, uint64_t id);
   Connection(const Connection&) = delete;
@@ -53,7 +50,7 @@ class Connection {
   uint64_t id() const { return id_; }
   uint64_t bytes_up() const { return up_.bytes_delivered(); }
   uint64_t bytes_down() const { return down_.bytes_delivered(); }
-  Micros now() const;
+  Micros now() const override;
 
   // After accept: report it, apply the proxy's active toxics, dial upstream
   // (after `dial_delay`, for slow_open).
@@ -67,22 +64,17 @@ class Connection {
              bool reset_upstream = false);
   // The longest a closing connection waits for its peers to take its bytes.
   static constexpr uint64_t kLingerMs = 1500;
-  void close_by_toxic(ToxicIndex toxic, bool reset);
   // Records that a toxic touched this connection (conn_close lists them).
   void note_toxic(ToxicIndex toxic);
   bool closing() const { return closing_; }
 
-  // From the directions.
-  void on_read_error(Direction dir, int status) { on_peer_error(dir, status); }
-  // The source of `dir` ended its stream (FIN): the first one names the close.
-  void note_end(Direction dir);
-  // A direction started or stopped being held back by its buffer cap.
-  void backpressure_changed();
-  void on_write_error(Direction dir, int status);
-  void on_end_delivered(Direction dir);
-
-  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  // DirectionOwner
+  void source_ended(Direction dir) override;
+  void read_failed(Direction dir, int status) override { on_peer_error(dir, status); }
+  void write_failed(Direction dir, int status) override;
+  void end_delivered(Direction dir) override;
+  void backpressure_changed() override;
+  void toxic_close(ToxicIndex toxic, bool reset) override;
 
   // Intrusive list of the proxy's open connections.
   Connection* prev = nullptr;
@@ -94,8 +86,6 @@ class Connection {
   void connect_to(const sockaddr* addr);
   void on_connected(int status);
   void on_peer_error(Direction source_dir, int status);
-  // The socket's pending error (SO_ERROR) as a libuv error, or 0.
-  static int pending_socket_error(uv_stream_t* stream);
   void on_handle_closed();
   void wind_down();
   void on_linger_tick();
@@ -104,20 +94,18 @@ class Connection {
   // Reports conn_close and closes every handle.
   void finish(bool reset_client, bool reset_upstream);
   void report_close(uint64_t up, uint64_t down);
-  RelayDirection& direction_from(uv_stream_t* source);
 
   Proxy& proxy_;
+  RelayContext& context_;
   uint64_t id_;
   uv_tcp_t client_;
   uv_tcp_t upstream_;
   uv_timer_t dial_timer_;  // slow_open delay, then connect_timeout
   uv_connect_t connect_req_;
-  Dialer* dialer_ = nullptr;     // while dialling an upstream given by name
-  RelayDirection up_;            // client -> upstream
-  RelayDirection down_;          // upstream -> client
-  Block* read_block_ = nullptr;  // where reads land, while chunks of it are alive
-  size_t read_offset_ = 0;       // the next read goes here in read_block_
-  uint64_t opened_at_ = 0;       // uv_hrtime(), ns: durations finer than the loop clock
+  Dialer* dialer_ = nullptr;  // while dialling an upstream given by name
+  RelayDirection up_;         // client -> upstream
+  RelayDirection down_;       // upstream -> client
+  uint64_t opened_at_ = 0;    // uv_hrtime(), ns: durations finer than the loop clock
   uint64_t dial_started_ = 0;
   std::vector<ToxicIndex> toxics_;      // toxics that applied, in order of first use
   std::optional<Direction> first_end_;  // which side sent its FIN first

@@ -7,15 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "diagnostic.h"
 #include "scenario.h"
 
 namespace jinx {
-
-struct Diagnostic {
-  SourcePos pos;
-  bool warning = false;
-  std::string message;
-};
 
 struct LoadResult {
   std::optional<Scenario> scenario;  // set when there is no error (warnings allowed)
@@ -27,8 +22,5 @@ struct LoadResult {
 LoadResult load_scenario_text(std::string_view text, const std::string& file);
 // Reads PATH, or standard input for "-" (named "<stdin>" in messages).
 LoadResult load_scenario_file(const std::string& path);
-
-// "FILE:LINE:COL: error: MESSAGE", compiler style.
-std::string format_diagnostic(const std::string& file, const Diagnostic& d);
 
 }  // namespace jinx

@@ -5,8 +5,8 @@
 
 #include "address.h"
 #include "connection.h"
+#include "event_log.h"
 #include "listen_address.h"
-#include "session.h"
 
 namespace jinx {
 
@@ -15,7 +15,7 @@ namespace jinx {
 class Proxy::Listener {
  public:
   explicit Listener(Proxy& proxy) : proxy_(proxy) {
-    uv_tcp_init(proxy.session_.loop(), &tcp_);
+    uv_tcp_init(proxy.context_.loop(), &tcp_);
     tcp_.data = this;
   }
   uv_tcp_t* tcp() { return &tcp_; }
@@ -30,7 +30,7 @@ class Proxy::Listener {
   uv_tcp_t tcp_;
 };
 
-Proxy::Proxy(Session& session, const ProxySpec& spec) : session_(session), spec_(spec) {
+Proxy::Proxy(RelayContext& context, const ProxySpec& spec) : context_(context), spec_(spec) {
   sockaddr_storage addr{};
   auto* bytes = reinterpret_cast<char*>(&addr);
   if (uv_ip4_addr(spec.upstream_host.c_str(), spec.upstream_port,
@@ -79,7 +79,7 @@ bool Proxy::listen(std::string* err) {
     }
     // A second address of the name (::1 with IPv6 off, a port taken on one
     // family only): serve the others, say so, and do not try it again.
-    Event(session_.events(), "warning")
+    Event(context_.events(), "warning")
         .str("message", "proxy '" + spec_.name + "': listening on " + bound_ + " but not on " +
                             other + ": " + uv_strerror(rc));
     listen_addrs_.erase(listen_addrs_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -130,11 +130,11 @@ void Proxy::close_listener() {
 
 void Proxy::on_accept(uv_stream_t* server, int status) {
   if (status < 0) {
-    Event(session_.events(), "warning")
+    Event(context_.events(), "warning")
         .str("message", "proxy '" + spec_.name + "': accept failed: " + uv_strerror(status));
     return;
   }
-  auto* conn = new Connection(*this, session_.next_connection_id());
+  auto* conn = new Connection(*this, context_.next_connection_id());
   if (uv_accept(server, reinterpret_cast<uv_stream_t*>(conn->client())) != 0) {
     conn->close(CloseReason::error, "accept failed");
     return;
@@ -143,7 +143,7 @@ void Proxy::on_accept(uv_stream_t* server, int status) {
   if (connections_ != nullptr) connections_->prev = conn;
   connections_ = conn;
   ++open_count_;
-  session_.connection_opened();
+  context_.connection_opened();
   const SlowOpen* slow = slowest_open();
   if (slow != nullptr && slow->delay > 0) conn->note_toxic(slow->toxic);
   conn->start(slow != nullptr ? slow->delay : 0);
@@ -167,7 +167,7 @@ void Proxy::forget(Connection* conn) {
   if (connections_ == conn) connections_ = conn->next;
   conn->prev = conn->next = nullptr;
   --open_count_;
-  session_.connection_closed();
+  context_.connection_closed();
 }
 
 void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {
@@ -177,12 +177,12 @@ void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {
   }
 }
 
-void Proxy::close_connections(int reason) {
+void Proxy::close_connections(CloseReason reason) {
   // A connection leaves the list once it has finished closing; one that
   // winds down first stays in it (and counts as open) meanwhile.
   for (Connection* c = connections_; c != nullptr;) {
     Connection* next = c->next;
-    c->close(static_cast<CloseReason>(reason));
+    c->close(reason);
     c = next;
   }
 }
@@ -232,7 +232,7 @@ void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, dou
 }
 
 void Proxy::toxic_off(ToxicIndex index) {
-  const ToxicSpec& spec = session_.scenario().toxics[index.value];
+  const ToxicSpec& spec = context_.toxic_spec(index);
   if (spec.type->name == "down") {
     if (--down_windows_ == 0 && !accept_paused_) come_up();
     return;
@@ -260,18 +260,18 @@ const Proxy::SlowOpen* Proxy::slowest_open() const {
 
 void Proxy::go_down() {
   close_listener();
-  close_connections(static_cast<int>(CloseReason::proxy_down));
+  close_connections(CloseReason::proxy_down);
 }
 
 void Proxy::come_up() {
-  if (session_.ending()) return;
+  if (context_.ending()) return;
   std::string err;
   if (listen(&err)) return;
   // The port may be taken by someone else meanwhile: say so and keep trying.
-  Event(session_.events(), "warning").str("message", err + "; retrying every second");
+  Event(context_.events(), "warning").str("message", err + "; retrying every second");
   if (rebind_timer_ == nullptr) {
     rebind_timer_ = new uv_timer_t;
-    uv_timer_init(session_.loop(), rebind_timer_);
+    uv_timer_init(context_.loop(), rebind_timer_);
     rebind_timer_->data = this;
   }
   uv_timer_start(
@@ -279,7 +279,7 @@ void Proxy::come_up() {
       [](uv_timer_t* t) {
         auto* self = static_cast<Proxy*>(t->data);
         std::string e;
-        if (self->down_windows_ == 0 && !self->accept_paused_ && !self->session_.ending() &&
+        if (self->down_windows_ == 0 && !self->accept_paused_ && !self->context_.ending() &&
             self->listeners_.empty() && self->listen(&e)) {
           uv_timer_stop(t);
         }

@@ -1,5 +1,7 @@
 // A proxy of the scenario at run time: its listener, its open connections,
-// and the toxics active on it.
+// and the toxics active on it. It reaches the session only through
+// RelayContext. A UDP proxy (SPEC 12) is meant to sit beside it with flows
+// in place of connections, on the same context and the same stages.
 #pragma once
 
 #include <uv.h>
@@ -9,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "close_reason.h"
+#include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
 #include "toxic_index.h"
@@ -17,7 +21,6 @@
 namespace jinx {
 
 class Connection;
-class Session;
 
 // A toxic whose window is open on this proxy.
 struct ActiveToxic {
@@ -31,7 +34,7 @@ struct ActiveToxic {
 
 class Proxy {
  public:
-  Proxy(Session& session, const ProxySpec& spec);
+  Proxy(RelayContext& context, const ProxySpec& spec);
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
   ~Proxy();
@@ -39,8 +42,8 @@ class Proxy {
   // Binds and listens; on failure returns a message naming proxy and address.
   bool listen(std::string* err);
   void close_listener();
-  // Closes every open connection with `reason` (a CloseReason).
-  void close_connections(int reason);
+  // Closes every open connection with `reason`.
+  void close_connections(CloseReason reason);
 
   void toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
                 const std::vector<double>& attrs, double toxicity);
@@ -57,7 +60,7 @@ class Proxy {
     return upstream_addr_.empty() ? nullptr
                                   : reinterpret_cast<const sockaddr*>(upstream_addr_.data());
   }
-  Session& session() { return session_; }
+  RelayContext& context() { return context_; }
   const std::vector<std::unique_ptr<ActiveToxic>>& active() const { return active_; }
   size_t open_connections() const { return open_count_; }
   // Adds the bytes delivered so far by open connections.
@@ -84,7 +87,7 @@ class Proxy {
   void go_down();
   void come_up();
 
-  Session& session_;
+  RelayContext& context_;
   const ProxySpec& spec_;
   // One per address of the listen host (localhost: 127.0.0.1 and ::1); each
   // deletes itself in its close callback.

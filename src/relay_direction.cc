@@ -1,11 +1,11 @@
 #include "relay_direction.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "connection.h"
 #include "loop_clock.h"
 #include "splice_pipe.h"
 
@@ -19,30 +19,32 @@ struct RelayDirection::WriteReq {
   Chunk chunk;
 };
 
-RelayDirection::RelayDirection(Connection& conn, Direction dir, uint64_t cap)
-    : conn_(conn), dir_(dir), cap_(cap), pipeline_(*this) {
+RelayDirection::RelayDirection(DirectionOwner& owner, Direction dir, uint64_t cap)
+    : owner_(owner), dir_(dir), cap_(cap), pipeline_(*this) {
   timer_.data = this;
   shutdown_req_.data = this;
 }
 
-RelayDirection::~RelayDirection() = default;
+RelayDirection::~RelayDirection() {
+  if (read_block_ != nullptr) read_block_->release();
+}
 
 Micros RelayDirection::now() const {
-  return conn_.now();
+  return owner_.now();
 }
 
 void RelayDirection::block(unsigned reason) {
   bool was = backpressured();
   blocked_ |= reason;
   update_reading();
-  if (backpressured() != was) conn_.backpressure_changed();
+  if (backpressured() != was) owner_.backpressure_changed();
 }
 
 void RelayDirection::unblock(unsigned reason) {
   bool was = backpressured();
   blocked_ &= ~reason;
   update_reading();
-  if (backpressured() != was) conn_.backpressure_changed();
+  if (backpressured() != was) owner_.backpressure_changed();
 }
 
 void RelayDirection::update_reading() {
@@ -50,13 +52,83 @@ void RelayDirection::update_reading() {
   if (want == reading_) return;
   reading_ = want;
   if (want) {
-    uv_read_start(source_, Connection::on_alloc, Connection::on_read);
+    uv_read_start(source_, on_alloc, on_read);
   } else {
     uv_read_stop(source_);
   }
 }
 
-void RelayDirection::on_read(Chunk&& chunk) {
+void RelayDirection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+  auto* self = static_cast<RelayDirection*>(handle->data);
+  // An empty buffer makes libuv call on_read with UV_ENOBUFS instead of
+  // reading: the bytes are then spliced, not copied.
+  if (SplicePipe::get() != nullptr && self->can_splice()) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
+  // Reads fill one block one after another, so a peer trickling tiny writes
+  // into a holding toxic costs the bytes it sends, not a block per write.
+  constexpr size_t kMinRead = 16 * 1024;
+  if (self->read_block_ == nullptr || Block::kSize - self->read_offset_ < kMinRead) {
+    if (self->read_block_ != nullptr) self->read_block_->release();
+    self->read_block_ = Block::take();
+    self->read_offset_ = 0;
+  }
+  *buf = uv_buf_init(self->read_block_->data + self->read_offset_,
+                     static_cast<unsigned>(Block::kSize - self->read_offset_));
+}
+
+void RelayDirection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
+  auto* self = static_cast<RelayDirection*>(stream->data);
+  if (nread > 0) {
+    self->take_read(static_cast<size_t>(nread));
+  } else if (nread == UV_ENOBUFS) {
+    self->splice_available();
+  } else if (nread < 0) {
+    self->on_read_end(static_cast<int>(nread));
+  }
+  // nread == 0: nothing was read; the block stays for the next read.
+}
+
+void RelayDirection::take_read(size_t nread) {
+  Block* block = read_block_;
+  block->retain();  // one reference for the chunk, one kept for the next read
+  auto offset = static_cast<uint32_t>(read_offset_);
+  read_offset_ += nread;
+  push_read(Chunk(block, offset, static_cast<uint32_t>(nread), now()));
+  // Everything read into the block is already written: give it back, so an
+  // idle connection pins no buffer.
+  if (read_block_ == block && block->refs == 1) {
+    block->release();
+    read_block_ = nullptr;
+  }
+}
+
+void RelayDirection::on_read_end(int status) {
+  if (status == UV_EOF) {
+    // A reset that came with unread data shows as end of file (libuv stops
+    // at the hang-up); the socket still holds the error. A reset must not be
+    // passed on as a clean FIN.
+    if (int err = pending_error(source_); err != 0) {
+      owner_.read_failed(dir_, err);
+    } else {
+      on_end_of_stream();
+    }
+    return;
+  }
+  owner_.read_failed(dir_, status);
+}
+
+int RelayDirection::pending_error(uv_stream_t* stream) {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) != 0) return 0;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) return 0;
+  return uv_translate_sys_error(err);
+}
+
+void RelayDirection::push_read(Chunk&& chunk) {
   held_ += chunk.size();
   if (held_ >= cap_) block(kBackpressure);
   pipeline_.push(std::move(chunk));
@@ -64,7 +136,7 @@ void RelayDirection::on_read(Chunk&& chunk) {
 }
 
 void RelayDirection::on_end_of_stream() {
-  conn_.note_end(dir_);
+  owner_.source_ended(dir_);
   block(kEnded);
   pipeline_.push(Chunk::end_of_stream(now()));
   if (!pipeline_.empty()) arm_timer();
@@ -109,7 +181,7 @@ void RelayDirection::write(Chunk&& chunk) {
       buf = uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size()));
     } else if (n != UV_EAGAIN) {
       release(chunk.size());
-      conn_.on_write_error(dir_, n);
+      owner_.write_failed(dir_, n);
       return;
     }
   }
@@ -119,7 +191,7 @@ void RelayDirection::write(Chunk&& chunk) {
   if (err != 0) {
     release(req->chunk.size());
     delete req;
-    conn_.on_write_error(dir_, err);
+    owner_.write_failed(dir_, err);
     return;
   }
   ++writes_pending_;
@@ -139,7 +211,7 @@ void RelayDirection::on_write(uv_write_t* uv_req, int status) {
   if (status == UV_ECANCELED) return;  // closing; held bytes no longer matter
   if (status < 0) {
     self->release(size);
-    self->conn_.on_write_error(self->dir_, status);
+    self->owner_.write_failed(self->dir_, status);
     return;
   }
   self->delivered(size);
@@ -151,18 +223,18 @@ void RelayDirection::shutdown_sink() {
   shutting_down_ = true;
   // libuv shuts the socket down after the writes already queued.
   int err = uv_shutdown(&shutdown_req_, sink_, on_shutdown);
-  if (err != 0) conn_.on_write_error(dir_, err);
+  if (err != 0) owner_.write_failed(dir_, err);
 }
 
 void RelayDirection::on_shutdown(uv_shutdown_t* req, int status) {
   auto* self = static_cast<RelayDirection*>(req->data);
   if (status == UV_ECANCELED) return;
   if (status < 0) {
-    self->conn_.on_write_error(self->dir_, status);
+    self->owner_.write_failed(self->dir_, status);
     return;
   }
   self->end_delivered_ = true;
-  self->conn_.on_end_delivered(self->dir_);
+  self->owner_.end_delivered(self->dir_);
 }
 
 void RelayDirection::splice_available() {
@@ -182,7 +254,7 @@ void RelayDirection::splice_available() {
     }
     if (in < 0) {
       if (errno == EAGAIN || errno == EINTR) return;
-      conn_.on_read_error(dir_, -errno);
+      owner_.read_failed(dir_, -errno);
       return;
     }
     auto left = static_cast<size_t>(in);
@@ -198,7 +270,7 @@ void RelayDirection::splice_available() {
       if (out < 0 && errno != EAGAIN) {
         int err = -errno;
         drain_pipe(left, /*keep=*/false);
-        conn_.on_write_error(dir_, err);
+        owner_.write_failed(dir_, err);
         return;
       }
       // The sink is full: the rest waits in chunks, and the ordinary write
@@ -270,10 +342,10 @@ void RelayDirection::on_timer() {
 void RelayDirection::toxic_action(ToxicAction action, ToxicIndex toxic) {
   switch (action) {
     case ToxicAction::close:
-      conn_.close_by_toxic(toxic, false);
+      owner_.toxic_close(toxic, false);
       break;
     case ToxicAction::reset:
-      conn_.close_by_toxic(toxic, true);
+      owner_.toxic_close(toxic, true);
       break;
     case ToxicAction::close_after_flush:
       close_when_flushed(toxic);
@@ -293,7 +365,7 @@ void RelayDirection::check_flushed() {
   // later stages, in the wait for the sink, or in the write queue.
   if (close_when_flushed_ && held_ == 0 && sink_ready_ && !stopped_) {
     close_when_flushed_ = false;
-    conn_.close_by_toxic(close_toxic_, false);
+    owner_.toxic_close(close_toxic_, false);
   }
 }
 

@@ -45,7 +45,31 @@
 
 namespace jinx {
 
-class Connection;
+// What a direction reports to the connection that owns it (and only that:
+// the direction reads, holds and writes on its own). A TCP connection is
+// one owner; an HTTP-aware connection, which would look at requests between
+// the two directions, is meant to be another, reusing the directions as
+// they are. (UDP flows move datagrams, not a stream, and get a relay of
+// their own beside this one; they share the stages and the RelayContext.)
+class DirectionOwner {
+ public:
+  virtual Micros now() const = 0;
+  // The source ended its stream (FIN); the first end names the close.
+  virtual void source_ended(Direction dir) = 0;
+  // Reading the source failed (a reset, usually).
+  virtual void read_failed(Direction dir, int status) = 0;
+  // Writing to (or shutting down) the sink failed: its peer is gone.
+  virtual void write_failed(Direction dir, int status) = 0;
+  // The FIN went out to the sink, after all the data.
+  virtual void end_delivered(Direction dir) = 0;
+  // The direction started or stopped being held back (backpressured()).
+  virtual void backpressure_changed() = 0;
+  // A toxic of this direction ends the connection.
+  virtual void toxic_close(ToxicIndex toxic, bool reset) = 0;
+
+ protected:
+  ~DirectionOwner() = default;
+};
 
 class RelayDirection final : public PipelineOwner {
  public:
@@ -56,14 +80,17 @@ class RelayDirection final : public PipelineOwner {
     kSinkBusy = 8,      // a write waits for the sink and nothing else is held
   };
 
-  RelayDirection(Connection& conn, Direction dir, uint64_t cap);
+  RelayDirection(DirectionOwner& owner, Direction dir, uint64_t cap);
   RelayDirection(const RelayDirection&) = delete;
   RelayDirection& operator=(const RelayDirection&) = delete;
   ~RelayDirection();
 
+  // The source's handle data points at this direction from now on (its
+  // read callbacks land here); the owner takes it back before closing.
   void bind(uv_stream_t* source, uv_stream_t* sink) {
     source_ = source;
     sink_ = sink;
+    source_->data = this;
   }
   uv_timer_t* timer() { return &timer_; }
   Direction direction() const { return dir_; }
@@ -74,9 +101,6 @@ class RelayDirection final : public PipelineOwner {
   void unblock(unsigned reason);
   // The sink's socket is connected: flush what waited for it.
   void sink_connected();
-  // A chunk was read from the source (or its end: UV_EOF).
-  void on_read(Chunk&& chunk);
-  void on_end_of_stream();
   // Re-arms the stage timer after the pipeline changed.
   void arm_timer();
   void on_timer();
@@ -107,8 +131,17 @@ class RelayDirection final : public PipelineOwner {
   void discarded(size_t bytes) override { release(bytes); }
   void toxic_action(ToxicAction action, ToxicIndex toxic) override;
 
+  // The socket's pending error (SO_ERROR) as a libuv error, or 0.
+  static int pending_error(uv_stream_t* stream);
+
  private:
   struct WriteReq;
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  void take_read(size_t nread);
+  void on_read_end(int status);
+  void push_read(Chunk&& chunk);
+  void on_end_of_stream();
   static void on_write(uv_write_t* req, int status);
   static void on_shutdown(uv_shutdown_t* req, int status);
   void write(Chunk&& chunk);
@@ -120,7 +153,7 @@ class RelayDirection final : public PipelineOwner {
   void update_reading();
   void check_flushed();
 
-  Connection& conn_;
+  DirectionOwner& owner_;
   Direction dir_;
   uint64_t cap_;
   uv_stream_t* source_ = nullptr;
@@ -128,7 +161,9 @@ class RelayDirection final : public PipelineOwner {
   uv_timer_t timer_;
   uv_shutdown_t shutdown_req_;
   Pipeline pipeline_;
-  std::vector<Chunk> waiting_;  // out of the pipeline before the sink connected
+  Block* read_block_ = nullptr;  // where reads land, while chunks of it are alive
+  size_t read_offset_ = 0;       // the next read goes here in read_block_
+  std::vector<Chunk> waiting_;   // out of the pipeline before the sink connected
   uint64_t held_ = 0;
   uint64_t bytes_delivered_ = 0;
   unsigned blocked_ = kNotConnected;

@@ -65,7 +65,13 @@ Session::Session(Scenario scenario, RunOptions options)
 Session::~Session() {
   // Every handle was closed by finish(); this only reclaims the loop.
   uv_run(&loop_, UV_RUN_DEFAULT);
-  uv_loop_close(&loop_);
+  // libuv's discipline: every handle closes itself, so the loop closes. A
+  // handle left open is a bug; name it rather than leak it quietly.
+  if (uv_loop_close(&loop_) != 0) {
+    std::fprintf(stderr, "jinx: internal error: libuv handles left open at exit:\n");
+    uv_print_all_handles(&loop_, stderr);
+    std::abort();
+  }
 }
 
 void Session::fail(const std::string& message) {
@@ -345,7 +351,7 @@ void Session::end(EndReason reason, int exit_code) {
   stopping_ = true;
   timeline_->stop();
   for (auto& proxy : proxies_) proxy->close_listener();
-  for (auto& proxy : proxies_) proxy->close_connections(static_cast<int>(CloseReason::shutdown));
+  for (auto& proxy : proxies_) proxy->close_connections(CloseReason::shutdown);
   // Lookups still running end now: the loop must not wait for a DNS server.
   if (resolver_) resolver_->shutdown();
   stopping_ = false;

@@ -13,6 +13,7 @@
 #include "event_log.h"
 #include "loop_clock.h"
 #include "proxy.h"
+#include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
 #include "timeline.h"
@@ -33,7 +34,7 @@ struct RunOptions {
 
 enum class EndReason { duration, signal, command, error };
 
-class Session final : public TimelineHooks {
+class Session final : public TimelineHooks, public RelayContext {
  public:
   Session(Scenario scenario, RunOptions options);
   Session(const Session&) = delete;
@@ -43,22 +44,25 @@ class Session final : public TimelineHooks {
   // Runs to the end; returns the exit code.
   int run();
 
-  // For proxies and connections.
-  uv_loop_t* loop() { return &loop_; }
-  Micros now() const { return loop_clock_now(); }
-  EventLog& events() { return events_; }
-  Resolver& resolver() { return *resolver_; }
-  const Scenario& scenario() const { return scenario_; }
-  uint64_t seed() const { return seed_; }
-  uint64_t next_connection_id() { return ++connections_; }
-  void count_closed(uint64_t up, uint64_t down) {
+  // RelayContext, for proxies and connections.
+  uv_loop_t* loop() override { return &loop_; }
+  Micros now() const override { return loop_clock_now(); }
+  EventLog& events() override { return events_; }
+  uint64_t seed() const override { return seed_; }
+  const ToxicSpec& toxic_spec(ToxicIndex toxic) const override {
+    return scenario_.toxics[toxic.value];
+  }
+  bool ending() const override { return ending_; }
+  Resolver& resolver() override { return *resolver_; }
+  uint64_t next_connection_id() override { return ++connections_; }
+  void connection_opened() override;
+  void connection_closed() override;
+  void count_closed(uint64_t up, uint64_t down) override {
     closed_bytes_up_ += up;
     closed_bytes_down_ += down;
   }
-  bool ending() const { return ending_; }
-  // Open connections across proxies, against the file descriptor limit.
-  void connection_opened();
-  void connection_closed();
+
+  const Scenario& scenario() const { return scenario_; }
   uint64_t closed_bytes_up() const { return closed_bytes_up_; }
   uint64_t closed_bytes_down() const { return closed_bytes_down_; }
 

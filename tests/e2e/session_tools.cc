@@ -289,23 +289,25 @@ duration = "2s"
   TEST_CASE("status: the status line appears on a terminal, never in a pipe") {
     EchoServer up;
     std::string scenario = "duration = \"1.2s\"\n" + proxy_toml("p", up.address());
+    // The three sessions run side by side: each lasts 1.2 s.
     JinxOptions tty;
     tty.stderr_pty = true;
     auto on_tty = JinxProcess::run(scenario, {}, {}, tty);
+    auto in_pipe = JinxProcess::run(scenario);
+    JinxOptions quiet_tty;
+    quiet_tty.stderr_pty = true;
+    auto no_progress = JinxProcess::run(scenario, {"--no-progress"}, {}, quiet_tty);
+
     INFO(on_tty->describe());
     CHECK(on_tty->wait_exit(5000ms).code == 0);
     CHECK_FALSE(on_tty->stderr_text().empty());
     for (const Event& e : on_tty->lines()) CHECK(e.body.is_object());
 
-    auto in_pipe = JinxProcess::run(scenario);
     INFO(in_pipe->describe());
     CHECK(in_pipe->wait_exit(5000ms).code == 0);
     CHECK_FALSE(contains(in_pipe->stderr_text(), "\r"));
     CHECK_FALSE(contains(in_pipe->stderr_text(), "\x1b"));
 
-    JinxOptions quiet_tty;
-    quiet_tty.stderr_pty = true;
-    auto no_progress = JinxProcess::run(scenario, {"--no-progress"}, {}, quiet_tty);
     INFO(no_progress->describe());
     CHECK(no_progress->wait_exit(5000ms).code == 0);
     CHECK(no_progress->stderr_text().empty());

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -28,11 +29,29 @@ constexpr size_t kChunk = 256 * 1024;  // bytes per read/write call
 struct EpollServer::Conn {
   int fd = -1;
   ServeMode mode = ServeMode::select;
-  std::string pending;  // echo bytes not yet written back
+  Service service;          // in select mode, once the first byte chose it
+  std::string pending;      // echo bytes not yet written back
+  uint64_t sourced = 0;     // source: bytes sent
+  bool peer_eof = false;    // source: the peer's FIN came before the last byte went
+  bool write_shut = false;  // source: all bytes sent, FIN sent
   uint32_t events = 0;
   Conn* prev = nullptr;
   Conn* next = nullptr;
 };
+
+Service bench_service(unsigned char first) {
+  Service s;
+  s.mode = first == 's' ? ServeMode::sink : first == 'o' ? ServeMode::source : ServeMode::echo;
+  s.first_byte_is_data = s.mode != ServeMode::source;
+  return s;
+}
+
+EpollServer::EpollServer(Selector select) : EpollServer() {
+  select_ = std::move(select);
+  uint16_t port = 0;
+  listen_on(listen_any(&port, 65535).release(), ServeMode::select);
+  start();
+}
 
 EpollServer::EpollServer(ServeMode mode) {
   // The largest backlog (the kernel caps it at net.core.somaxconn): storms
@@ -181,6 +200,11 @@ void EpollServer::on_readable(Conn* c) {
   for (int rounds = 0; rounds < 16; ++rounds) {  // bounded: be fair to others
     ssize_t r = recv(c->fd, buf.data(), buf.size(), 0);
     if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (r == 0 && c->mode == ServeMode::source && c->service.bytes > 0 && !c->write_shut) {
+      c->peer_eof = true;  // a download still going: finish it first
+      want(c, EPOLLOUT);
+      return;
+    }
     if (r <= 0) {  // EOF (nothing is pending, see above) or reset: close
       drop(c, r == 0);
       return;
@@ -188,13 +212,14 @@ void EpollServer::on_readable(Conn* c) {
     size_t n = static_cast<size_t>(r);
     const char* data = buf.data();
     if (c->mode == ServeMode::select) {
-      c->mode = data[0] == 's'   ? ServeMode::sink
-                : data[0] == 'o' ? ServeMode::source
-                                 : ServeMode::echo;
-      if (c->mode == ServeMode::source) {
-        want(c, EPOLLIN | EPOLLOUT);
-        continue;  // the selector byte is not data
+      c->service = select_(static_cast<unsigned char>(data[0]));
+      c->mode = c->service.mode;
+      if (!c->service.first_byte_is_data) {
+        ++data;
+        --n;
       }
+      if (c->mode == ServeMode::source) want(c, EPOLLIN | EPOLLOUT);
+      if (n == 0) continue;
     }
     switch (c->mode) {
       case ServeMode::sink:
@@ -220,21 +245,45 @@ void EpollServer::on_readable(Conn* c) {
   }
 }
 
+void EpollServer::write_source(Conn* c) {
+  static const std::vector<char> letters = [] {
+    std::vector<char> p(kChunk);
+    for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<char>('a' + i % 26);
+    return p;
+  }();
+  const Service& svc = c->service;
+  for (int rounds = 0; rounds < 16 && !c->write_shut; ++rounds) {
+    size_t n = kChunk;
+    if (svc.bytes > 0) n = static_cast<size_t>(std::min<uint64_t>(n, svc.bytes - c->sourced));
+    if (n == 0) {
+      end_source(c);
+      return;
+    }
+    const char* data = svc.data ? svc.data(c->sourced, &n) : letters.data();
+    ssize_t w = send(c->fd, data, n, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno != EAGAIN && errno != EINTR) drop(c, false);
+      return;
+    }
+    c->sourced += static_cast<uint64_t>(w);
+    sourced_.fetch_add(static_cast<uint64_t>(w), std::memory_order_relaxed);
+  }
+}
+
+// A download sent its last byte: FIN, then close at once if the peer's FIN
+// came already, else read on until it comes.
+void EpollServer::end_source(Conn* c) {
+  shutdown(c->fd, SHUT_WR);
+  c->write_shut = true;
+  if (c->peer_eof)
+    drop(c, true);
+  else
+    want(c, EPOLLIN);
+}
+
 void EpollServer::on_writable(Conn* c) {
   if (c->mode == ServeMode::source) {
-    static const std::vector<char> pattern = [] {
-      std::vector<char> p(kChunk);
-      for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<char>('a' + i % 26);
-      return p;
-    }();
-    for (int rounds = 0; rounds < 16; ++rounds) {
-      ssize_t w = send(c->fd, pattern.data(), pattern.size(), MSG_NOSIGNAL);
-      if (w < 0) {
-        if (errno != EAGAIN && errno != EINTR) drop(c, false);
-        return;
-      }
-      sourced_.fetch_add(static_cast<uint64_t>(w), std::memory_order_relaxed);
-    }
+    write_source(c);
     return;
   }
   while (!c->pending.empty()) {

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -29,12 +30,29 @@ namespace jinx_test {
 
 enum class ServeMode { echo, sink, source, select };
 
+// What a connection does, chosen from its first byte in select mode.
+struct Service {
+  ServeMode mode = ServeMode::echo;  // echo, sink or source
+  bool first_byte_is_data = true;    // false: a request code, neither echoed nor sunk
+  // source: this many bytes, then FIN (the server still reads until the
+  // peer's FIN, so it never closes with unread data); 0 sends without end.
+  uint64_t bytes = 0;
+  // source: up to *n bytes of the stream from pos (fewer is fine); unset,
+  // the letters a..z over and over.
+  std::function<const char*(uint64_t pos, size_t* n)> data;
+};
+// The bench's codes: 'e' echo, 's' sink, 'o' source; anything else echo.
+Service bench_service(unsigned char first);
+using Selector = std::function<Service(unsigned char first)>;
+
 class EpollServer {
  public:
   EpollServer() = default;
   // Listens on 127.0.0.1, port 0, and serves on a thread of its own;
   // throws std::runtime_error if it cannot listen.
   explicit EpollServer(ServeMode mode);
+  // The same in select mode, with services of the caller's (the soak's).
+  explicit EpollServer(Selector select);
   ~EpollServer();
   EpollServer(const EpollServer&) = delete;
   EpollServer& operator=(const EpollServer&) = delete;
@@ -66,10 +84,13 @@ class EpollServer {
   void on_event(Conn* c, uint32_t events);
   void on_readable(Conn* c);
   void on_writable(Conn* c);
+  void write_source(Conn* c);
+  void end_source(Conn* c);
   void want(Conn* c, uint32_t events);
   void drop(Conn* c, bool finished);
 
   ServeMode mode_ = ServeMode::echo;
+  Selector select_ = bench_service;
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;

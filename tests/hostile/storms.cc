@@ -22,6 +22,22 @@ bool starts_with(const json& e, const std::string& prefix) {
          e["message"].get<std::string>().rfind(prefix, 0) == 0;
 }
 
+// The warning that accepting resumed, awaited.
+void wait_resumed(JinxProcess& jinx) {
+  json resumed = jinx.wait_event([](const json& e) { return starts_with(e, "accepting resumed"); },
+                                 5000ms, "accepting resumed");
+  CHECK(resumed["event"] == "warning");
+}
+
+// A new client connects and gets its echo.
+void served_again(const std::string& addr) {
+  ConnectResult again = connect_tcp(addr, 2000ms);
+  REQUIRE_MESSAGE(again.error == 0, std::strerror(again.error));
+  std::string msg = "back again";
+  REQUIRE(send_all(again.sock.fd(), msg).ok());
+  CHECK(read_exactly(again.sock.fd(), msg.size(), 2000ms).data == msg);
+}
+
 }  // namespace
 
 TEST_SUITE("hostile") {
@@ -138,29 +154,12 @@ TEST_SUITE("hostile") {
     CHECK(cpu < 0.10);
 
     clients.clear();  // every client goes away
-    bool found = false;
-    auto deadline = Clock::now() + 5000ms;
-    while (!found && Clock::now() < deadline) {
-      for (const auto& w : jinx->find(ev("warning")))
-        if (starts_with(w.body, "accepting resumed")) found = true;
-      if (!found) std::this_thread::sleep_for(50ms);
-    }
-    CHECK_MESSAGE(found, jinx->describe());
-
-    // And a new client is served again.
-    ConnectResult again = connect_tcp(addr, 2000ms);
-    REQUIRE_MESSAGE(again.error == 0, std::strerror(again.error));
-    std::string msg = "back again";
-    REQUIRE(send_all(again.sock.fd(), msg).ok());
-    CHECK(read_exactly(again.sock.fd(), msg.size(), 2000ms).data == msg);
-    again.sock.close();
+    wait_resumed(*jinx);
+    served_again(addr);  // a new client is served again
 
     // Every conn_open got its conn_close.
-    deadline = Clock::now() + 5000ms;
-    while (Clock::now() < deadline &&
-           jinx->find(ev("conn_close")).size() < jinx->find(ev("conn_open")).size())
-      std::this_thread::sleep_for(50ms);
-    CHECK(jinx->find(ev("conn_close")).size() == jinx->find(ev("conn_open")).size());
+    size_t opened = jinx->find(ev("conn_open")).size();
+    CHECK(jinx->wait_count(ev("conn_close"), opened, 5000ms).size() == opened);
     ends_cleanly(*jinx);
   }
 
@@ -170,7 +169,7 @@ TEST_SUITE("hostile") {
   // Issue 9 #17: under a hard limit of 40 descriptors the resume condition
   // could never hold, so accepting stayed paused for good.
   TEST_CASE("fd limit 40: accepting pauses, and resumes once the clients go") {
-    EpollEcho up;
+    EpollServer up(ServeMode::echo);
     JinxOptions limited;
     limited.open_files = 40;
     auto jinx = JinxProcess::run(proxy_toml("fds", up.address()), {}, {}, limited);
@@ -183,16 +182,8 @@ TEST_SUITE("hostile") {
     json paused = jinx->wait_event(ev("warning"), 5000ms);
     CHECK_MESSAGE(starts_with(paused, "accepting paused"), paused.dump());
     clients.clear();
-    json resumed =
-        jinx->wait_event([](const json& e) { return starts_with(e, "accepting resumed"); }, 5000ms,
-                         "accepting resumed");
-    CHECK(resumed["event"] == "warning");
-    ConnectResult again = connect_tcp(addr, 2000ms);
-    REQUIRE_MESSAGE(again.error == 0, std::strerror(again.error));
-    std::string msg = "back again";
-    REQUIRE(send_all(again.sock.fd(), msg).ok());
-    CHECK(read_exactly(again.sock.fd(), msg.size(), 2000ms).data == msg);
-    again.sock.close();
+    wait_resumed(*jinx);
+    served_again(addr);
     ends_cleanly(*jinx);
   }
 }  // TEST_SUITE

@@ -137,8 +137,7 @@ bool Soak::run_until(Done done, Clock::time_point deadline) {
 }
 
 void Soak::start_servers() {
-  for (int i = 0; i < opts_.proxies; ++i)
-    servers_.push_back(std::make_unique<UpstreamServer>(loop_, pattern_));
+  for (int i = 0; i < opts_.proxies; ++i) servers_.push_back(start_upstream(pattern_));
 }
 
 void Soak::start_jinx() {

@@ -81,7 +81,7 @@ class Soak {
   Pattern pattern_;
   Loop loop_;
   ScenarioPlan plan_;
-  std::vector<std::unique_ptr<UpstreamServer>> servers_;
+  std::vector<std::unique_ptr<jinx_test::EpollServer>> servers_;
   std::unique_ptr<JinxChild> jinx_;
   std::string scenario_dir_;
   std::vector<std::string> listen_;                // proxy i's bound address

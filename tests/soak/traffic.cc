@@ -19,7 +19,6 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr uint64_t kEchoWindow = 128 * 1024;  // client: bytes in flight at most
-constexpr size_t kEchoHeld = 256 * 1024;      // server: echo bytes held before it stops reading
 constexpr int kMaxRounds = 8;                 // reads or writes per wake-up, for fairness
 
 const RequestInfo kRequests[] = {
@@ -72,175 +71,19 @@ const char* end_name(End e) {
 
 // ---- upstream side ----------------------------------------------------------
 
-class ServerConn : public Pollable {
- public:
-  ServerConn(UpstreamServer& server, int fd) : server_(server), fd_(fd) {
-    ++server_.open_;
-    ++server_.stats_.accepted;
-    server_.loop_.add(fd_, EPOLLIN, this);
-    interest_ = EPOLLIN;
-  }
-  ~ServerConn() override {
-    if (fd_ >= 0) close(fd_);
-  }
-
-  void on_events(uint32_t events) override {
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_some();
-    if (!dead() && (events & EPOLLOUT)) write_some();
-    if (!dead()) settle();
-  }
-
- private:
-  void read_some() {
-    char buf[kReadChunk];
-    for (int i = 0; i < kMaxRounds && !peer_eof_; ++i) {
-      if (mode_known_ && mode_ == Request::echo && held() >= kEchoHeld) return;
-      ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-      if (n > 0) {
-        server_.stats_.bytes_in += static_cast<uint64_t>(n);
-        const char* p = buf;
-        size_t k = static_cast<size_t>(n);
-        if (!mode_known_) {
-          mode_known_ = true;
-          mode_ = decode_request(static_cast<uint8_t>(*p));
-          ++p;
-          --k;
-        }
-        if (mode_ == Request::echo) echo_.append(p, k);
-      } else if (n == 0) {
-        peer_eof_ = true;
-      } else if (!transient(errno)) {
-        ++server_.stats_.resets;
-        finish();
-        return;
-      } else {
-        return;
-      }
-    }
-  }
-
-  void write_some() {
-    for (int i = 0; i < kMaxRounds && !write_shut_ && mode_known_; ++i) {
-      const char* data;
-      size_t n;
-      if (mode_ == Request::echo) {
-        n = held();
-        data = echo_.data() + echo_off_;
-      } else {
-        const RequestInfo& info = request_info(mode_);
-        n = static_cast<size_t>(std::min<uint64_t>(info.bytes - dl_sent_, 256 * 1024));
-        data = server_.pattern_.span(info.base, dl_sent_, &n);
-      }
-      if (n == 0) return;
-      ssize_t k = send(fd_, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (k > 0) {
-        server_.stats_.bytes_out += static_cast<uint64_t>(k);
-        if (mode_ == Request::echo) {
-          echo_off_ += static_cast<size_t>(k);
-          if (echo_off_ == echo_.size()) {
-            echo_.clear();
-            echo_off_ = 0;
-          } else if (echo_off_ > kEchoHeld) {
-            echo_.erase(0, echo_off_);
-            echo_off_ = 0;
-          }
-        } else {
-          dl_sent_ += static_cast<uint64_t>(k);
-        }
-      } else if (k < 0 && !transient(errno)) {
-        ++server_.stats_.resets;
-        finish();
-        return;
-      } else {
-        return;
-      }
-    }
-  }
-
-  size_t held() const { return echo_.size() - echo_off_; }
-
-  // Ends our side when everything is sent, closes when both sides ended,
-  // and asks for the events the state needs.
-  void settle() {
-    if (!write_shut_ && mode_known_) {
-      bool all_sent =
-          mode_ == Request::echo ? peer_eof_ && held() == 0 : dl_sent_ == request_info(mode_).bytes;
-      if (all_sent) {
-        shutdown(fd_, SHUT_WR);
-        write_shut_ = true;
-      }
-    }
-    if (!mode_known_ && peer_eof_) {  // a peer that sent nothing at all
-      shutdown(fd_, SHUT_WR);
-      write_shut_ = true;
-    }
-    if (write_shut_ && peer_eof_) {
-      finish();
-      return;
-    }
-    uint32_t want = 0;
-    if (!peer_eof_ && !(mode_known_ && mode_ == Request::echo && held() >= kEchoHeld))
-      want |= EPOLLIN;
-    if (!write_shut_ && mode_known_ && (mode_ != Request::echo || held() > 0)) want |= EPOLLOUT;
-    if (want != interest_) {
-      server_.loop_.modify(fd_, want, this);
-      interest_ = want;
-    }
-  }
-
-  void finish() {
-    server_.loop_.remove(fd_);
-    close(fd_);
-    fd_ = -1;
-    --server_.open_;
-    server_.loop_.retire(this);
-  }
-
-  UpstreamServer& server_;
-  int fd_;
-  uint32_t interest_ = 0;
-  bool mode_known_ = false;
-  Request mode_ = Request::echo;
-  bool peer_eof_ = false;
-  bool write_shut_ = false;
-  std::string echo_;
-  size_t echo_off_ = 0;
-  uint64_t dl_sent_ = 0;
-};
-
-UpstreamServer::UpstreamServer(Loop& loop, const Pattern& pattern)
-    : loop_(loop), pattern_(pattern) {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd_, 4096) != 0)
-    throw std::runtime_error(std::string("upstream bind/listen: ") + std::strerror(errno));
-  socklen_t len = sizeof sa;
-  getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
-  port_ = ntohs(sa.sin_port);
-  loop_.add(fd_, EPOLLIN, this);
-}
-
-UpstreamServer::~UpstreamServer() {
-  if (fd_ >= 0) {
-    loop_.remove(fd_);
-    close(fd_);
-  }
-}
-
-std::string UpstreamServer::address() const {
-  return "127.0.0.1:" + std::to_string(port_);
-}
-
-void UpstreamServer::on_events(uint32_t /*events*/) {
-  for (int i = 0; i < 256; ++i) {
-    int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or EMFILE: try again on the next wake-up
-    new ServerConn(*this, fd);
-  }
+std::unique_ptr<jinx_test::EpollServer> start_upstream(const Pattern& pattern) {
+  return std::make_unique<jinx_test::EpollServer>([&pattern](unsigned char first) {
+    const RequestInfo& info = request_info(decode_request(first));
+    jinx_test::Service s;
+    s.first_byte_is_data = false;  // the request code
+    if (info.code == Request::echo) return s;
+    s.mode = jinx_test::ServeMode::source;
+    s.bytes = info.bytes;
+    s.data = [&pattern, base = info.base](uint64_t pos, size_t* n) {
+      return pattern.span(base, pos, n);
+    };
+    return s;
+  });
 }
 
 // ---- client side ------------------------------------------------------------

@@ -1,5 +1,5 @@
-// The traffic of the soak: upstream servers and client connections, all on
-// the soak's loop.
+// The traffic of the soak: client connections on the soak's loop, and the
+// upstreams they reach through jinx.
 //
 // A client's first byte says what it wants. The codes are four bytes far
 // apart (Hamming distance >= 4), so a bit that `corrupt` flips on the way
@@ -16,10 +16,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "epoll_server.h"
 #include "loop.h"
 #include "pattern.h"
 
@@ -38,29 +40,9 @@ const RequestInfo& request_info(Request r);
 // The nearest code to a (possibly corrupted) request byte.
 Request decode_request(uint8_t byte);
 
-struct ServerStats {
-  uint64_t accepted = 0, bytes_in = 0, bytes_out = 0, resets = 0;
-};
-
-// One upstream listener (127.0.0.1, port 0) with its connections.
-class UpstreamServer : public Pollable {
- public:
-  UpstreamServer(Loop& loop, const Pattern& pattern);
-  ~UpstreamServer() override;
-  std::string address() const;
-  const ServerStats& stats() const { return stats_; }
-  int open_connections() const { return open_; }
-  void on_events(uint32_t events) override;
-
- private:
-  friend class ServerConn;
-  Loop& loop_;
-  const Pattern& pattern_;
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  int open_ = 0;
-  ServerStats stats_;
-};
+// One upstream (127.0.0.1, port 0) serving the requests above: the
+// harness's epoll server, on a thread of its own.
+std::unique_ptr<jinx_test::EpollServer> start_upstream(const Pattern& pattern);
 
 // How a client connection ended, from the client's side.
 enum class End { none, connect_failed, eof, error, stuck };
