@@ -7,7 +7,11 @@ DURATION ?= 10m
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure test test-sanitize demo install bench fuzz soak clean
+# What `make test` needs beyond the build: the shells the completions are
+# tested in, lintian and dpkg-dev for the package, npm for taplo (the schema).
+TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm
+
+.PHONY: all deps test-deps configure test test-sanitize demo install deb bench fuzz soak clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -15,16 +19,20 @@ all: configure
 deps:
 	@.ci/install-deps
 
+test-deps:
+	@.ci/install-deps $(TEST_PACKAGES)
+
 configure: deps
 	@test -f $(BUILD)/CMakeCache.txt || \
 	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
 
-# Builds, then runs every test (unit, end-to-end, examples, man pages).
-test: all
+# Builds, then runs every test (unit, end-to-end, examples, man pages,
+# completions, the schema against taplo, the Debian package).
+test: test-deps all
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
 # The same suite under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer.
-test-sanitize: deps
+test-sanitize: test-deps
 	@test -f $(BUILD)-sanitize/CMakeCache.txt || \
 	  cmake -S . -B $(BUILD)-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJINX_SANITIZE=ON
 	cmake --build $(BUILD)-sanitize -j $(JOBS)
@@ -36,6 +44,11 @@ demo: all
 
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The Debian package, in $(BUILD)/packages: jinx_VERSION-1_ARCH.deb.
+deb: all
+	@.ci/install-deps dpkg-dev file
+	cd $(BUILD) && cpack -G DEB -B packages
 
 # jinx against a direct connection, socat and haproxy, in one run; first the
 # bench tool's own smoke test (every relay once, bulk only, short runs).

@@ -39,6 +39,8 @@ Runner declare_run(CLI::App& sub, const Invocation& invocation);
 Runner declare_check(CLI::App& sub, const Invocation& invocation);
 Runner declare_plan(CLI::App& sub, const Invocation& invocation);
 Runner declare_toxics(CLI::App& sub, const Invocation& invocation);
+Runner declare_schema(CLI::App& sub, const Invocation& invocation);
+Runner declare_completion(CLI::App& sub, const Invocation& invocation);
 
 // jinx check SCENARIO...
 int check_command(const std::vector<std::string>& files);

@@ -18,6 +18,7 @@
 
 #include "address.h"
 #include "parse_errors.h"
+#include "scenario_keys.h"
 #include "schedule.h"
 #include "suggest.h"
 #include "value_reader.h"
@@ -27,12 +28,10 @@ namespace {
 
 constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
 
-const std::vector<std::string_view> kTopKeys = {"name", "duration", "seed", "proxy", "toxic"};
-const std::vector<std::string_view> kProxyKeys = {"name", "listen", "upstream", "connect_timeout",
-                                                  "buffer"};
-const std::vector<std::string_view> kToxicKeys = {"name",     "proxy",     "type",  "stream",
-                                                  "toxicity", "ramp_step", "start", "duration",
-                                                  "every",    "repeat"};
+// The keys each table takes, from the one list `jinx schema` also reads.
+const std::vector<std::string_view> kTopKeys = key_names(top_level_keys());
+const std::vector<std::string_view> kProxyKeys = key_names(proxy_keys());
+const std::vector<std::string_view> kToxicKeys = key_names(toxic_keys());
 
 // Walks the document: the tables, their keys and the rules between them.
 class Loader : private ValueReader {

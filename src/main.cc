@@ -31,6 +31,8 @@ const Subcommand kSubcommands[] = {
     {"check", "Validate scenario files", jinx::declare_check},
     {"plan", "Show every window of every toxic, as run would play it", jinx::declare_plan},
     {"toxics", "List every toxic type with its attributes", jinx::declare_toxics},
+    {"schema", "Print a JSON Schema of scenario files, for editors", jinx::declare_schema},
+    {"completion", "Print a completion script for bash, zsh or fish", jinx::declare_completion},
 };
 
 const char* kFooter =
@@ -132,7 +134,7 @@ int parse_and_run(std::vector<std::string> args) {
   }
   std::string help_topic;
   auto* help_sub = app.add_subcommand("help", "Show help for a subcommand");
-  help_sub->add_option("SUBCOMMAND", help_topic, "run, check, plan or toxics");
+  help_sub->add_option("SUBCOMMAND", help_topic, "run, check, plan, toxics, schema or completion");
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
