@@ -37,9 +37,11 @@ demo: all
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
-# jinx against a direct connection, socat and haproxy, in one run.
+# jinx against a direct connection, socat and haproxy, in one run; first the
+# bench tool's own smoke test (every relay once, bulk only, short runs).
 bench: all
 	@.ci/install-deps socat haproxy
+	$(BUILD)/tests/bench/jinx_bench --quick --only bulk
 	$(BUILD)/tests/bench/jinx_bench
 
 # libFuzzer on the loader, the unit parsers and the schedule expander, each for

@@ -312,17 +312,19 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
         complete = false;
       }
       toxic.attrs.push_back(value);
-      values.push_back(std::max(value.from, value.to));
+      values.push_back(value.from);
     }
     if (complete && toxic.type->check != nullptr) {
-      // Checked at both ends of any ramp.
-      std::vector<double> low;
-      for (const auto& p : toxic.attrs) low.push_back(std::min(p.from, p.to));
-      for (const auto* v : {&values, &low}) {
+      // Checked at both ends of any ramp: values ramp linearly together, so
+      // a rule between them that holds at both ends holds all along.
+      std::vector<double> to;
+      for (const auto& p : toxic.attrs) to.push_back(p.to);
+      for (const auto* v : {&values, &to}) {
         size_t culprit = 0;
         auto problem = toxic.type->check(*v, &culprit);
         if (!problem.empty()) {
           const toml::node* at = t.get(toxic.type->attrs[culprit].name);
+          if (v == &to) problem += " (at the end of the ramp)";
           error(at != nullptr ? pos_of(at->source()) : toxic.pos, problem);
           break;
         }

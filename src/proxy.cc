@@ -144,8 +144,9 @@ void Proxy::on_accept(uv_stream_t* server, int status) {
   connections_ = conn;
   ++open_count_;
   session_.connection_opened();
-  if (slow_open_delay_ > 0) conn->note_toxic(slow_open_toxic_);
-  conn->start(slow_open_delay_);
+  const SlowOpen* slow = slowest_open();
+  if (slow != nullptr && slow->delay > 0) conn->note_toxic(slow->toxic);
+  conn->start(slow != nullptr ? slow->delay : 0);
 }
 
 void Proxy::pause_accepting() {
@@ -196,8 +197,7 @@ void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
     return;
   }
   if (spec.type->name == "slow_open") {
-    slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
-    slow_open_toxic_ = index;
+    slow_opens_.push_back({index, static_cast<Micros>(attrs[0] * kMicrosPerMs)});
     return;
   }
   auto active = std::make_unique<ActiveToxic>();
@@ -226,9 +226,9 @@ void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, dou
       c = next;
     }
   }
-  const ToxicSpec& spec = session_.scenario().toxics[index.value];
-  if (spec.type->name == "slow_open")
-    slow_open_delay_ = static_cast<Micros>(attrs[0] * kMicrosPerMs);
+  for (auto& slow : slow_opens_) {
+    if (slow.toxic == index) slow.delay = static_cast<Micros>(attrs[0] * kMicrosPerMs);
+  }
 }
 
 void Proxy::toxic_off(ToxicIndex index) {
@@ -238,7 +238,8 @@ void Proxy::toxic_off(ToxicIndex index) {
     return;
   }
   if (spec.type->name == "slow_open") {
-    slow_open_delay_ = 0;
+    // Only this window ends: another slow_open may still be on (issue 9 #10).
+    std::erase_if(slow_opens_, [&](const SlowOpen& s) { return s.toxic == index; });
     return;
   }
   for (Connection* c = connections_; c != nullptr;) {
@@ -247,6 +248,14 @@ void Proxy::toxic_off(ToxicIndex index) {
     c = next;
   }
   std::erase_if(active_, [&](const auto& a) { return a->index == index; });
+}
+
+const Proxy::SlowOpen* Proxy::slowest_open() const {
+  const SlowOpen* slowest = nullptr;
+  for (const auto& slow : slow_opens_) {
+    if (slowest == nullptr || slow.delay > slowest->delay) slowest = &slow;
+  }
+  return slowest;
 }
 
 void Proxy::go_down() {

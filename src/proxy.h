@@ -75,6 +75,12 @@ class Proxy {
   // Binds and listens on one address; on success the first one learns its port.
   int bind_listener(SocketAddress* addr);
   void on_accept(uv_stream_t* server, int status);
+  // Open slow_open windows; the longest delay applies to new connections.
+  struct SlowOpen {
+    ToxicIndex toxic;
+    Micros delay;
+  };
+  const SlowOpen* slowest_open() const;
   void go_down();
   void come_up();
 
@@ -91,8 +97,7 @@ class Proxy {
   std::vector<std::unique_ptr<ActiveToxic>> active_;
   int down_windows_ = 0;
   bool accept_paused_ = false;
-  Micros slow_open_delay_ = 0;
-  ToxicIndex slow_open_toxic_;
+  std::vector<SlowOpen> slow_opens_;
   uv_timer_t* rebind_timer_ = nullptr;
 };
 

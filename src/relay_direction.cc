@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "connection.h"
+#include "loop_clock.h"
 #include "splice_pipe.h"
 
 namespace jinx {
@@ -245,8 +246,8 @@ void RelayDirection::arm_timer() {
     timer_armed_ = false;
     return;
   }
-  Micros wait = wake - now();
-  uint64_t ms = wait <= 0 ? 0 : static_cast<uint64_t>((wait + kMicrosPerMs - 1) / kMicrosPerMs);
+  // Never before `wake`: a latency must not come in short (issue 9 #11).
+  uint64_t ms = timer_ms_until(timer_.loop, wake);
   uv_timer_start(
       &timer_, [](uv_timer_t* t) { static_cast<RelayDirection*>(t->data)->on_timer(); }, ms, 0);
   timer_armed_ = true;

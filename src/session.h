@@ -12,6 +12,7 @@
 
 #include "event_log.h"
 #include "event_output.h"
+#include "loop_clock.h"
 #include "proxy.h"
 #include "resolver.h"
 #include "scenario.h"
@@ -47,7 +48,7 @@ class Session final : public TimelineHooks, public EventOutputOwner {
 
   // For proxies and connections.
   uv_loop_t* loop() { return &loop_; }
-  Micros now() const { return static_cast<Micros>(uv_now(&loop_)) * kMicrosPerMs; }
+  Micros now() const { return loop_clock_now(); }
   EventLog& events() { return events_; }
   Resolver& resolver() { return *resolver_; }
   const Scenario& scenario() const { return scenario_; }

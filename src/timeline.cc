@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "loop_clock.h"
+
 namespace jinx {
 
 struct Timeline::Run {
@@ -20,7 +22,7 @@ Timeline::Timeline(uv_loop_t* loop, const Scenario& scenario, uint64_t seed, Tim
 Timeline::~Timeline() = default;
 
 Micros Timeline::now() const {
-  return static_cast<Micros>(uv_now(loop_)) * kMicrosPerMs;
+  return loop_clock_now();
 }
 
 std::vector<double> Timeline::attrs_at(const ToxicSpec& spec, double fraction) {
@@ -44,8 +46,7 @@ void Timeline::start(Micros t0) {
 }
 
 void Timeline::arm(Run& run, Micros at) {
-  Micros wait = t0_ + at - now();
-  uint64_t ms = wait <= 0 ? 0 : static_cast<uint64_t>((wait + kMicrosPerMs - 1) / kMicrosPerMs);
+  uint64_t ms = timer_ms_until(loop_, t0_ + at);
   uv_timer_start(
       &run.timer,
       [](uv_timer_t* t) {

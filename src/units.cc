@@ -116,7 +116,7 @@ std::optional<Micros> parse_duration(std::string_view text, std::string* err) {
 std::optional<uint64_t> parse_size(std::string_view text, std::string* err) {
   auto value = parse_size_value(text, err);
   if (!value) return std::nullopt;
-  if (*value > 1e18) {
+  if (!(*value <= kMaxSize)) {
     *err = "size '" + std::string(text) + "' is too large";
     return std::nullopt;
   }
@@ -126,6 +126,19 @@ std::optional<uint64_t> parse_size(std::string_view text, std::string* err) {
   }
   return static_cast<uint64_t>(*value);
 }
+
+namespace {
+
+// Rates are bounded like sizes, so no value ends as "inf" in the events.
+std::optional<double> bounded_rate(std::string_view text, double value, std::string* err) {
+  if (!(value <= kMaxRate)) {
+    *err = "rate '" + std::string(text) + "' is too large";
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
 
 std::optional<double> parse_rate(std::string_view text, std::string* err) {
   auto slash = text.rfind("/s");
@@ -154,9 +167,11 @@ std::optional<double> parse_rate(std::string_view text, std::string* err) {
           "invalid rate unit in '" + std::string(text) + "'; bit units are bit, kbit, Mbit, Gbit";
       return std::nullopt;
     }
-    return *number * scale / 8;
+    return bounded_rate(text, *number * scale / 8, err);
   }
-  return parse_size_value(body, err);
+  auto value = parse_size_value(body, err);
+  if (!value) return std::nullopt;
+  return bounded_rate(text, *value, err);
 }
 
 std::optional<double> parse_percentage(std::string_view text, std::string* err) {

@@ -21,7 +21,10 @@ std::optional<Micros> parse_duration(std::string_view text, std::string* err);
 std::optional<uint64_t> parse_size(std::string_view text, std::string* err);
 // A decimal unsigned 64-bit integer: digits only, no sign, no overflow.
 std::optional<uint64_t> parse_u64(std::string_view text);
-// "100KB/s", "1MiB/s", "10kbit/s", "8Mbit/s"; bytes per second.
+// The largest size and rate (bytes, bytes/s): 1 EB, beyond any real link.
+constexpr double kMaxSize = 1e18;
+constexpr double kMaxRate = 1e18;
+// "100KB/s", "1MiB/s", "10kbit/s", "8Mbit/s"; bytes per second, at most kMaxRate.
 std::optional<double> parse_rate(std::string_view text, std::string* err);
 // "5%" (a number in [0,1] is handled by the caller, which sees its type).
 std::optional<double> parse_percentage(std::string_view text, std::string* err);

@@ -110,6 +110,10 @@ std::optional<double> ValueReader::to_number(const toml::node& node, Unit unit,
           error(node, name + ": a rate cannot be negative");
           return std::nullopt;
         }
+        if (static_cast<double>(i) > kMaxRate) {
+          error(node, name + ": rate " + std::to_string(i) + " is too large");
+          return std::nullopt;
+        }
         return static_cast<double>(i);
       }
       if (!node.is_string()) {

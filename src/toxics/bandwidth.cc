@@ -16,7 +16,11 @@ namespace {
 
 class BandwidthStage final : public Stage {
  public:
-  explicit BandwidthStage(const StageParams& p) : shared_(p.budget) { update(p.attrs); }
+  // The proxy's budget is offered to every stage; only scope = "proxy"
+  // (choice 1) takes it, else each connection has its own (issue 9 #9).
+  explicit BandwidthStage(const StageParams& p) : shared_(p.attrs[1] == 1 ? p.budget : nullptr) {
+    update(p.attrs);
+  }
 
   void update(const std::vector<double>& attrs) override { rate_ = attrs[0]; }
 

@@ -15,8 +15,10 @@ class SlicerStage final : public Stage {
   explicit SlicerStage(const StageParams& p) : rng_(p.rng) { update(p.attrs); }
 
   void update(const std::vector<double>& attrs) override {
-    average_ = static_cast<size_t>(attrs[0]);
-    variation_ = static_cast<size_t>(attrs[1]);
+    // The loader keeps variation < average at both ends of any ramp; the
+    // clamp keeps a piece at least 1 byte whatever comes in (issue 9 #12).
+    average_ = std::max<size_t>(static_cast<size_t>(attrs[0]), 1);
+    variation_ = std::min(static_cast<size_t>(attrs[1]), average_ - 1);
     delay_ = static_cast<Micros>(attrs[2] * kMicrosPerMs);
   }
 

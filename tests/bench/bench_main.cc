@@ -31,7 +31,6 @@
 #include "process.h"
 #include "relays.h"
 #include "report.h"
-#include "server.h"
 #include "suite.h"
 #include "summary.h"
 
@@ -203,12 +202,7 @@ int main(int argc, char** argv) {
   opt.groups = only.empty() ? std::set<std::string>(kGroups.begin(), kGroups.end()) : only;
 
   // 3. The upstream: one server thread for every relay and measurement.
-  Server upstream;
-  if (!upstream.bind("127.0.0.1", 0, ServeMode::select, &err)) {
-    std::fprintf(stderr, "jinx_bench: upstream: %s\n", err.c_str());
-    return 1;
-  }
-  upstream.start();
+  EpollServer upstream(ServeMode::select);
 
   // 4. The relays; a missing binary is a note, not a failure.
   std::vector<Subject> subjects;

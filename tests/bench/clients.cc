@@ -35,8 +35,8 @@ bool open_streams(const Endpoint& to, int n, char selector, std::vector<int>* fd
 
 }  // namespace
 
-BulkResult run_bulk(const Endpoint& to, Server& upstream, int streams, bool upload, double warmup,
-                    double window, const std::function<void()>& tick) {
+BulkResult run_bulk(const Endpoint& to, EpollServer& upstream, int streams, bool upload,
+                    double warmup, double window, const std::function<void()>& tick) {
   BulkResult res;
   std::vector<int> fds;
   if (!open_streams(to, streams, upload ? 's' : 'o', &fds, &res.error)) {
@@ -46,7 +46,7 @@ BulkResult run_bulk(const Endpoint& to, Server& upstream, int streams, bool uplo
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> received{0};  // download: bytes the client read
   // One thread drives every stream through epoll, like the relay's own loop;
-  // the upstream Server is another thread and the relay a third process.
+  // the upstream EpollServer is another thread and the relay a third process.
   std::thread driver([&] {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     for (int fd : fds) {
@@ -221,8 +221,8 @@ ChurnResult run_churn(const Endpoint& to, int concurrency, double seconds) {
   return res;
 }
 
-bool IdleSet::grow_to(const Endpoint& to, const Server& upstream, size_t total, double deadline,
-                      std::string* err) {
+bool IdleSet::grow_to(const Endpoint& to, const EpollServer& upstream, size_t total,
+                      double deadline, std::string* err) {
   if (upstream_base_ < 0) upstream_base_ = upstream.open_connections();
   // In batches: a burst larger than the relay's accept backlog would have
   // SYNs dropped and retried a second later, which measures nothing useful.

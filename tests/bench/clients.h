@@ -2,7 +2,7 @@
 //
 // Every generator is bounded twice: by a duration and by a count or a
 // per-operation timeout, so a relay that stalls makes a bad figure, never a
-// hung benchmark. Each talks to the bench's upstream Server in "select"
+// hung benchmark. Each talks to the bench's upstream EpollServer in "select"
 // mode: the first byte of a connection chooses echo, sink or source.
 #pragma once
 
@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "net.h"
-#include "server.h"
 
 namespace bench {
 
@@ -26,8 +25,8 @@ struct BulkResult {
 // seconds: upload = client -> upstream sink; download = upstream source ->
 // client. The rate is taken over the window only. `tick` runs every ~100 ms
 // on the calling thread (to sample the relay's memory).
-BulkResult run_bulk(const Endpoint& to, Server& upstream, int streams, bool upload, double warmup,
-                    double window, const std::function<void()>& tick);
+BulkResult run_bulk(const Endpoint& to, EpollServer& upstream, int streams, bool upload,
+                    double warmup, double window, const std::function<void()>& tick);
 
 struct PingResult {
   std::vector<double> rtt_us;  // one per round trip, after a warm-up
@@ -55,7 +54,7 @@ class IdleSet {
   // Opens connections until `total` are open and the upstream has accepted
   // them all (so the relay holds both sides), or until `deadline`
   // (bench::now_s() time). Returns false + err if it could not.
-  bool grow_to(const Endpoint& to, const Server& upstream, size_t total, double deadline,
+  bool grow_to(const Endpoint& to, const EpollServer& upstream, size_t total, double deadline,
                std::string* err);
   size_t size() const { return fds_.size(); }
   void close_all();

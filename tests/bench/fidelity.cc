@@ -19,9 +19,9 @@
 #include <functional>
 #include <thread>
 
+#include "net.h"
 #include "probes.h"
 #include "report.h"
-#include "server.h"
 
 namespace bench {
 
@@ -35,7 +35,7 @@ struct Row {
 struct Ctx {
   std::string binary;
   Workdir dir;
-  Server* upstream;
+  EpollServer* upstream;
   bool quick;
   std::vector<Row> rows;
   int seconds(int full, int quick_value) const { return quick ? quick_value : full; }
@@ -423,13 +423,7 @@ int run_fidelity(const std::string& jinx_binary, const Workdir& dir, bool quick,
     std::fprintf(stderr, "jinx_bench fidelity: %s\n", why.c_str());
     return 1;
   }
-  Server upstream;
-  std::string err;
-  if (!upstream.bind("127.0.0.1", 0, ServeMode::select, &err)) {
-    std::fprintf(stderr, "jinx_bench fidelity: %s\n", err.c_str());
-    return 1;
-  }
-  upstream.start();
+  EpollServer upstream(ServeMode::select);
   c.upstream = &upstream;
 
   const std::vector<std::pair<std::string, std::function<void(Ctx&)>>> checks = {

@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "net.h"
-#include "server.h"
 
 namespace {
 
@@ -58,12 +57,16 @@ int serve(bench::ServeMode mode, const Options& opt) {
     std::fprintf(stderr, "jinx-loopback: --port is required (0 = any free port)\n");
     return 2;
   }
-  bench::Server server;
   std::string err;
-  if (!server.bind(host, static_cast<uint16_t>(std::atoi(opt.at("port").c_str())), mode, &err)) {
+  uint16_t port = 0;
+  int fd = bench::listen_tcp(host, static_cast<uint16_t>(std::atoi(opt.at("port").c_str())), &port,
+                             &err);
+  if (fd < 0) {
     std::fprintf(stderr, "jinx-loopback: %s\n", err.c_str());
     return 1;
   }
+  bench::EpollServer server;
+  server.listen_on(fd, mode);
   std::printf("%u\n", server.port());
   std::fflush(stdout);
   server.serve();  // until killed

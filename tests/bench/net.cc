@@ -15,6 +15,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "socket.h"
+
 namespace bench {
 
 double now_s() {
@@ -200,19 +202,8 @@ int connect_tcp(const Endpoint& to, double timeout_s, double io_timeout_s, int* 
 }
 
 bool write_all(int fd, const void* buf, size_t n, int* err_no) {
-  const char* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      *err_no = errno;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  *err_no = 0;
-  return true;
+  *err_no = jinx_test::send_blocking(fd, static_cast<const char*>(buf), n);
+  return *err_no == 0;
 }
 
 size_t read_full(int fd, void* buf, size_t n, int* err_no) {

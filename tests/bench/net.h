@@ -12,7 +12,13 @@
 #include <cstdint>
 #include <string>
 
+#include "epoll_server.h"
+
 namespace bench {
+
+// The upstream of every measurement: the harness's epoll server.
+using jinx_test::EpollServer;
+using jinx_test::ServeMode;
 
 // Monotonic seconds; the only clock the bench reads.
 double now_s();
@@ -32,7 +38,8 @@ Endpoint loopback(uint16_t port);  // 127.0.0.1:port
 // Parses "250ms", "1.5s", "100us", "2m"; a bare number is milliseconds.
 bool parse_duration(const std::string& text, double* seconds);
 
-// Binds and listens; port 0 picks a free port, written to *bound.
+// Binds and listens (the largest backlog); port 0 picks a free port,
+// written to *bound.
 int listen_tcp(const std::string& host, uint16_t port, uint16_t* bound, std::string* err);
 
 // A port that was free a moment ago (bind to 0, read, close). Racy by

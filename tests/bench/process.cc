@@ -4,7 +4,6 @@
 #include <execinfo.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include <sstream>
 
 #include "net.h"
+#include "spawn.h"
 
 namespace bench {
 
@@ -95,11 +95,6 @@ void remove_at_signal(const std::string& dir, const std::vector<std::string>& fi
 
 bool Child::spawn(const std::vector<std::string>& argv, const std::string& log_path,
                   bool pipe_stdout, std::string* err) {
-  // Everything the child needs is prepared before fork(): between fork and
-  // exec a multi-threaded parent's child may only make async-signal-safe calls.
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
   int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     *err = "cannot open " + log_path + ": " + std::strerror(errno);
@@ -111,52 +106,21 @@ bool Child::spawn(const std::vector<std::string>& argv, const std::string& log_p
     close(log_fd);
     return false;
   }
-  int exec_err[2];  // reports an exec failure to the parent; CLOEXEC closes it on success
-  if (pipe2(exec_err, O_CLOEXEC) != 0) {
-    *err = std::string("pipe: ") + std::strerror(errno);
-    close(log_fd);
-    return false;
-  }
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    *err = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);  // the bench died before prctl
-    // Ignored signals stay ignored across exec; a relay gets defaults.
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    dup2(pipe_stdout ? out[1] : log_fd, 1);
-    dup2(log_fd, 2);
-    execvp(args[0], args.data());
-    int e = errno;
-    ssize_t ignored = write(exec_err[1], &e, sizeof e);
-    (void)ignored;
-    _exit(127);
-  }
-  setpgid(pid, pid);  // also from the parent, so kill(-pid) works at once
-  remember(pid);
+  jinx_test::SpawnSpec spec;
+  spec.argv = argv;
+  spec.stdout_fd = pipe_stdout ? out[1] : log_fd;
+  spec.stderr_fd = log_fd;
+  spec.die_with_parent = true;
+  pid_t pid = jinx_test::spawn(spec, err);
   close(log_fd);
-  close(exec_err[1]);
   if (pipe_stdout) close(out[1]);
-  int e = 0;
-  ssize_t n = read(exec_err[0], &e, sizeof e);
-  close(exec_err[0]);
+  if (pid < 0) {
+    if (pipe_stdout) close(out[0]);
+    return false;
+  }
+  remember(pid);
   pid_ = pid;
   stdout_fd_ = pipe_stdout ? out[0] : -1;
-  if (n == static_cast<ssize_t>(sizeof e)) {
-    *err = "cannot run " + argv[0] + ": " + std::strerror(e);
-    stop(0);
-    return false;
-  }
   return true;
 }
 
@@ -177,11 +141,7 @@ bool Child::running() {
 
 std::string Child::exit_reason() {
   if (running() || !exited_) return "";
-  if (WIFSIGNALED(status_)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status_)) + " (" +
-           strsignal(WTERMSIG(status_)) + ")";
-  }
-  return "exited with status " + std::to_string(WEXITSTATUS(status_));
+  return jinx_test::wait_status_text(status_);
 }
 
 void Child::stop(double grace_s) {

@@ -1,5 +1,5 @@
-// process.h — starting relays as child processes, and never leaving one
-// behind.
+// process.h — starting relays as child processes (with the harness's
+// spawn()), and never leaving one behind.
 //
 // Each child runs in its own process group (so socat's forked children go
 // with it) and dies with the bench (PR_SET_PDEATHSIG). Every live child is
@@ -37,7 +37,7 @@ class Child {
   int stdout_fd() const { return stdout_fd_; }
   bool running();                              // reaps it if it exited
   int exit_status() const { return status_; }  // waitpid status, after exit
-  // "" while it runs; else "exited with status 1" / "killed by signal 11 (Segmentation fault)".
+  // "" while it runs; else "exited with code 1" / "killed by signal 11 (Segmentation fault)".
   std::string exit_reason();
 
   // SIGTERM to the group; SIGKILL after grace_s. Idempotent.

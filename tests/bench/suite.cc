@@ -5,9 +5,14 @@
 #include <cstdio>
 
 #include "clients.h"
-#include "procstat.h"
+#include "proc_stat.h"
 
 namespace bench {
+
+using jinx_test::children_of;
+using jinx_test::status_kib;
+using jinx_test::tree_cpu_seconds;
+using jinx_test::tree_memory;
 
 std::vector<BulkConfig> all_bulk_configs() {
   return {{1, true}, {1, false}, {8, true}, {8, false}};
@@ -26,7 +31,7 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-// Memory of the relay in KiB, comparing like with like (see procstat.h).
+// Memory of the relay in KiB, comparing like with like (see proc_stat.h).
 long relay_kib(const Relay& relay) {
   return tree_memory(relay.pid(), relay.forks()).kib;
 }
@@ -39,7 +44,7 @@ void wait_children_gone(const Relay& relay) {
   while (!children_of(relay.pid()).empty() && now_s() < until) sleep_s(0.02);
 }
 
-bool bulk(Relay& relay, Server& upstream, const SuiteOptions& opt,
+bool bulk(Relay& relay, EpollServer& upstream, const SuiteOptions& opt,
           const std::vector<BulkConfig>& configs, Results& results, std::string* err) {
   const pid_t pid = relay.pid();
   long peak_kib = 0;
@@ -110,7 +115,7 @@ bool connrate(Relay& relay, const SuiteOptions& opt, Results& results, std::stri
   return true;
 }
 
-bool idle(Relay& relay, Server& upstream, const SuiteOptions& opt, Results& results,
+bool idle(Relay& relay, EpollServer& upstream, const SuiteOptions& opt, Results& results,
           std::string* err) {
   if (relay.pid() <= 0) return true;  // direct: no relay memory to measure
   sleep_s(0.2);                       // let it finish starting up
@@ -140,7 +145,7 @@ bool idle(Relay& relay, Server& upstream, const SuiteOptions& opt, Results& resu
 
 }  // namespace
 
-bool measure_group(const std::string& group, Relay& relay, Server& upstream,
+bool measure_group(const std::string& group, Relay& relay, EpollServer& upstream,
                    const SuiteOptions& opt, Results& results, std::string* err) {
   if (group == "bulk") return bulk(relay, upstream, opt, all_bulk_configs(), results, err);
   if (group == "toxics")

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "net.h"
 #include "relays.h"
 #include "report.h"
-#include "server.h"
 
 namespace bench {
 
@@ -57,7 +57,7 @@ std::string kib_per_conn_key(size_t n);  // "kib_conn_1000"
 
 // Runs one group against `relay`, which is already started in front of
 // `upstream`. Progress goes to stderr. false + err if a measurement failed.
-bool measure_group(const std::string& group, Relay& relay, Server& upstream,
+bool measure_group(const std::string& group, Relay& relay, EpollServer& upstream,
                    const SuiteOptions& opt, Results& results, std::string* err);
 
 // The bulk configurations a toxic variant is measured with: a 100 ms

@@ -39,8 +39,9 @@ TEST_SUITE("toxics") {
     CHECK(r.digest == stream_digest(21, N));
     REQUIRE(r.arrivals.size() >= 2);
     double secs = ms_between(r.arrivals.front().at, r.arrivals.back().at) / 1000;
-    double rate = static_cast<double>(N - r.arrivals.front().bytes) / secs;
-    MEASURED("configured 500000 B/s, measured " << rate << " B/s over " << secs << " s");
+    double rate = fitted_rate(r);
+    MEASURED("configured 500000 B/s, measured " << rate << " B/s over " << secs << " s ("
+                                                << r.arrivals.size() << " reads)");
     CHECK(rate >= 500000 * 0.97);
     CHECK(rate <= 500000 * 1.03);
   }
@@ -72,6 +73,34 @@ TEST_SUITE("toxics") {
     CHECK(total_rate <= 400000 * 1.05);
     CHECK(share_a >= 0.4);
     CHECK(share_a <= 0.6);
+  }
+
+  TEST_CASE("bandwidth: the default scope connection gives each connection the full rate") {
+    // Issue 9 #9: the default acted as scope = "proxy" (two connections at
+    // 400KB/s got 200KB/s each).
+    SourceServer up(4000000, 24);
+    auto jinx = JinxProcess::run(bandwidth_scenario(up.address(), "rate = \"400KB/s\""));
+    INFO(jinx->describe());
+    std::string addr = jinx->listen_address("p");
+    jinx->wait_event(ev("toxic_on").with("toxic", "bw"));
+
+    Socket a = connect_or_throw(addr);
+    Socket b = connect_or_throw(addr);
+    auto t0 = Clock::now();
+    IoResult ra, rb;
+    std::thread ta([&] { ra = read_for(a.fd(), 2600ms, false); });
+    std::thread tb([&] { rb = read_for(b.fd(), 2600ms, false); });
+    ta.join();
+    tb.join();
+    // Steady state: from 0.5 s to 2.5 s.
+    double rate_a = static_cast<double>(bytes_between(ra, t0 + 500ms, t0 + 2500ms)) / 2.0;
+    double rate_b = static_cast<double>(bytes_between(rb, t0 + 500ms, t0 + 2500ms)) / 2.0;
+    MEASURED("scope connection, 400000 B/s each: measured " << rate_a << " and " << rate_b
+                                                            << " B/s");
+    for (double rate : {rate_a, rate_b}) {
+      CHECK(rate >= 400000 * 0.95);
+      CHECK(rate <= 400000 * 1.05);
+    }
   }
 
   TEST_CASE("bandwidth: rate 0 holds the data until the window ends") {

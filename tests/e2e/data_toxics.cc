@@ -116,4 +116,28 @@ TEST_SUITE("toxics") {
     CHECK(upstream["upstream"] == up.address());
   }
 
+  TEST_CASE("slow_open: the end of one window leaves another open window in force") {
+    // Issue 9 #10: the first toxic_off set the delay to 0 although another
+    // slow_open window was still on.
+    EchoServer up;
+    std::string scenario = toxic_scenario(up.address(), "cold", "slow_open", "delay = \"300ms\"") +
+                           "[[toxic]]\nname = \"brief\"\nproxy = \"p\"\ntype = \"slow_open\"\n"
+                           "delay = \"100ms\"\nduration = \"200ms\"\n";
+    auto jinx = JinxProcess::run(scenario);
+    INFO(jinx->describe());
+    std::string addr = jinx->listen_address("p");
+    jinx->wait_event(ev("toxic_off").with("toxic", "brief"));
+
+    auto t0 = Clock::now();
+    Socket c = connect_or_throw(addr);
+    REQUIRE(send_all(c.fd(), "hello").ok());
+    IoResult r = read_exactly(c.fd(), 5, 3000ms);
+    CHECK(r.data == "hello");
+    REQUIRE(up.log().wait_opened(1, 1000ms));
+    double dialled = ms_between(t0, up.log().get(1).accepted);
+    MEASURED("upstream accepted " << dialled << " ms after the client connected (delay 300 ms)");
+    CHECK(dialled >= 300 - kEarly);
+    CHECK(dialled <= 300 + kLate);
+  }
+
 }  // TEST_SUITE

@@ -23,26 +23,9 @@
 #include "socket.h"
 #include "temp_dir.h"
 #include "text.h"
-
-// Prints a measured figure (configured value beside measured one) on
-// stdout, without the INFO context that doctest's MESSAGE would repeat.
-#define MEASURED(...)                                           \
-  do {                                                          \
-    std::ostringstream measured_;                               \
-    measured_ << __VA_ARGS__;                                   \
-    std::cout << "[measured] " << measured_.str() << std::endl; \
-  } while (0)
+#include "vocabulary.h"
 
 namespace jinx_test {
-
-constexpr uint64_t KiB = 1024, MiB = 1024 * 1024;
-
-// A [[proxy]] table listening on 127.0.0.1, port 0.
-inline std::string proxy_toml(const std::string& name, const std::string& upstream,
-                              const std::string& extra = "") {
-  return "[[proxy]]\nname = \"" + name + "\"\nlisten = \"127.0.0.1:0\"\nupstream = \"" + upstream +
-         "\"\n" + extra + "\n";
-}
 
 // Proxy "p" in front of `upstream`, with one toxic of `type` named `name`;
 // `keys` are its further lines.
@@ -56,6 +39,26 @@ inline std::string toxic_scenario(const std::string& upstream, const std::string
 // add, never subtract, except for a stale loop clock (about 1-2 ms); the
 // targets are 10 ms on an idle one.
 constexpr double kEarly = 2.0, kLate = 60.0;
+
+// Delivery rate in bytes/s: the least-squares slope of bytes received so
+// far over arrival time. On a loaded machine a chunk read late moves one
+// point; a (last - first) quotient would take the whole delay on the
+// figure. 0 with fewer than two arrivals.
+inline double fitted_rate(const IoResult& r) {
+  if (r.arrivals.size() < 2) return 0;
+  double n = 0, st = 0, sb = 0, stt = 0, stb = 0, total = 0;
+  for (const Arrival& a : r.arrivals) {
+    total += static_cast<double>(a.bytes);
+    double t = ms_between(r.arrivals.front().at, a.at) / 1000;
+    n += 1;
+    st += t;
+    sb += total;
+    stt += t * t;
+    stb += t * total;
+  }
+  double var = n * stt - st * st;
+  return var > 0 ? (n * stb - st * sb) / var : 0;
+}
 
 // One request/response of n bytes through an echo upstream; the round trip
 // in ms. Fails the test if the echo does not come back intact.

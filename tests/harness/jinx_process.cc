@@ -13,20 +13,16 @@
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
+#include "spawn.h"
 #include "text.h"
-
-extern char** environ;
 
 namespace jinx_test {
 namespace {
 
 void set_nonblocking(int fd) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-void make_pipe(int fds[2]) {
-  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
 }
 
 // Opens a pseudo-terminal pair; returns {master, slave}.
@@ -90,72 +86,25 @@ std::unique_ptr<JinxProcess> JinxProcess::run_stdin(std::string_view scenario,
 }
 
 void JinxProcess::start() {
-  // Everything the child needs is built before fork(): after it, only
-  // async-signal-safe calls.
-  std::vector<std::string> argv_s{JINX_BINARY};
-  argv_s.insert(argv_s.end(), args_.begin(), args_.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) {
-    std::string_view entry(*e);
-    bool overridden = false;
-    for (const auto& [k, v] : opts_.env)
-      if (entry.size() > k.size() && entry.substr(0, k.size()) == k && entry[k.size()] == '=')
-        overridden = true;
-    if (!overridden) env_s.emplace_back(entry);
-  }
-  for (const auto& [k, v] : opts_.env) env_s.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  int out[2], err[2], in[2] = {-1, -1};
-  make_pipe(out);
-  if (opts_.stderr_pty) {
-    auto [master, slave] = open_pty();
-    err[0] = master;
-    err[1] = slave;
-  } else {
-    make_pipe(err);
-  }
-  if (opts_.stdin_text) {
-    make_pipe(in);
-  } else {
-    in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  }
-
-  pid_ = fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  std::optional<rlimit> files;
-  if (opts_.open_files) files = rlimit{*opts_.open_files, *opts_.open_files};
-  if (pid_ == 0) {
-    setpgid(0, 0);
-    if (files) setrlimit(RLIMIT_NOFILE, &*files);  // as `ulimit -n` would
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execve(argv[0], argv.data(), envp.data());
-    const char msg[] = "jinx harness: execve failed\n";
-    ssize_t ignored = write(2, msg, sizeof msg - 1);
-    (void)ignored;
-    _exit(127);
-  }
-  setpgid(pid_, pid_);  // also here, so a kill of the group cannot race the child
-  close(out[1]);
-  close(err[1]);
-  close(in[0]);
-  out_fd_ = out[0];
-  err_fd_ = err[0];
-  in_fd_ = in[1];
+  SpawnSpec spec;
+  spec.argv = {JINX_BINARY};
+  spec.argv.insert(spec.argv.end(), args_.begin(), args_.end());
+  spec.env = opts_.env;
+  spec.open_files = opts_.open_files;
+  auto [out_r, out_w] = make_pipe();
+  auto [err_r, err_w] = opts_.stderr_pty ? open_pty() : make_pipe();
+  int in_r = -1;
+  if (opts_.stdin_text) std::tie(in_r, in_fd_) = make_pipe();
+  spec.stdin_fd = in_r;
+  spec.stdout_fd = out_w;
+  spec.stderr_fd = err_w;
+  std::string err;
+  pid_ = spawn(spec, &err);
+  for (int fd : {out_w, err_w, in_r})
+    if (fd >= 0) close(fd);
+  out_fd_ = out_r;
+  err_fd_ = err_r;
+  if (pid_ < 0) throw std::runtime_error("cannot start jinx: " + err);
   set_nonblocking(out_fd_);
   set_nonblocking(err_fd_);
   if (in_fd_ >= 0) set_nonblocking(in_fd_);
@@ -308,14 +257,7 @@ std::vector<Event> JinxProcess::wait_count(const EventPred& pred, size_t n, ms t
   auto deadline = Clock::now() + timeout;
   std::unique_lock lock(mu_);
   for (;;) {
-    std::vector<Event> found;
-    for (const Event& e : lines_) {
-      if (e.body.is_null()) continue;
-      try {
-        if (pred(e.body)) found.push_back(e);
-      } catch (const std::exception&) {
-      }
-    }
+    std::vector<Event> found = matching(pred);
     if (found.size() >= n) return found;
     if (stdout_eof_ || Clock::now() >= deadline) {
       bool eof = stdout_eof_;
@@ -332,12 +274,17 @@ std::vector<Event> JinxProcess::wait_count(const EventPred& pred, size_t n, ms t
 
 std::vector<Event> JinxProcess::find(const EventPred& pred) const {
   std::lock_guard lock(mu_);
+  return matching(pred);
+}
+
+std::vector<Event> JinxProcess::matching(const EventPred& pred) const {
   std::vector<Event> found;
   for (const Event& e : lines_) {
     if (e.body.is_null()) continue;
     try {
       if (pred(e.body)) found.push_back(e);
     } catch (const std::exception&) {
+      // A predicate that reads a field the event lacks: no match.
     }
   }
   return found;

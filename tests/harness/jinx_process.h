@@ -108,6 +108,8 @@ class JinxProcess {
 
  private:
   void start();
+  // Events matching so far; the caller holds mu_.
+  std::vector<Event> matching(const EventPred& pred) const;
   void reader_loop();
   void take_stdout(const char* data, size_t n, std::string& partial);
   bool reap(int flags);

@@ -14,20 +14,6 @@ namespace {
 
 constexpr size_t kChunk = 1 << 16;
 
-// Blocking send of all n bytes; returns 0 or errno.
-int send_blocking(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t k = send(fd, data, n, MSG_NOSIGNAL);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += k;
-    n -= static_cast<size_t>(k);
-  }
-  return 0;
-}
-
 // Sends bytes [0, n) of stream `seed`; records what went out.
 void send_stream_blocking(ServerConn& c, ConnLog& log, uint64_t n, uint64_t seed) {
   std::vector<char> buf(kChunk);

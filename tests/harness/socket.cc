@@ -208,6 +208,19 @@ IoResult send_stream(int fd, uint64_t seed, uint64_t n, ms timeout, uint64_t off
   return total;
 }
 
+int send_blocking(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t k = send(fd, data, n, MSG_NOSIGNAL);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data += k;
+    n -= static_cast<size_t>(k);
+  }
+  return 0;
+}
+
 IoResult read_exactly(int fd, size_t n, ms timeout) {
   return read_loop(fd, Clock::now() + timeout, true, n,
                    [n](const IoResult& r) { return r.bytes >= n; });
@@ -238,14 +251,15 @@ uint16_t closed_port() {
   return port;
 }
 
-Socket listen_any(uint16_t* port) {
+Socket listen_any(uint16_t* port, int backlog) {
   Socket s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) throw std::runtime_error("socket() failed");
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   sa.sin_port = 0;
-  if (bind(s.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(s.fd(), 512) != 0)
+  if (bind(s.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      listen(s.fd(), backlog) != 0)
     throw std::runtime_error(std::string("bind/listen on 127.0.0.1:0 failed: ") +
                              std::strerror(errno));
   socklen_t len = sizeof sa;

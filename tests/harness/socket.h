@@ -80,6 +80,10 @@ IoResult send_all(int fd, std::string_view data, ms timeout = 5000ms);
 // Sends bytes [offset, offset+n) of stream `seed` (see byte_stream.h).
 IoResult send_stream(int fd, uint64_t seed, uint64_t n, ms timeout, uint64_t offset = 0);
 
+// Blocking send of all n bytes (on a blocking socket: no deadline);
+// returns 0 or errno.
+int send_blocking(int fd, const char* data, size_t n);
+
 // Reads exactly n bytes (fewer if EOF, error or timeout come first).
 IoResult read_exactly(int fd, size_t n, ms timeout = 5000ms);
 // Reads until EOF or error; keep=false only digests and counts.
@@ -93,6 +97,6 @@ std::string local_address(int fd);
 // A port on 127.0.0.1 that nothing listens on: bound to port 0, then closed.
 uint16_t closed_port();
 // A socket listening on 127.0.0.1 on a free port (kept open by the caller).
-Socket listen_any(uint16_t* port);
+Socket listen_any(uint16_t* port, int backlog = 512);
 
 }  // namespace jinx_test

@@ -19,18 +19,9 @@
 #include "servers.h"
 #include "socket.h"
 #include "text.h"
-
-// A measured figure, on stdout (as the e2e tests print theirs).
-#define MEASURED(...)                                           \
-  do {                                                          \
-    std::ostringstream measured_;                               \
-    measured_ << __VA_ARGS__;                                   \
-    std::cout << "[measured] " << measured_.str() << std::endl; \
-  } while (0)
+#include "vocabulary.h"
 
 namespace jinx_test {
-
-constexpr uint64_t KiB = 1024, MiB = 1024 * 1024;
 
 // CPU a process used over `window` of wall time, as a share of one core.
 inline double cpu_share_over(pid_t pid, ms window) {
@@ -39,13 +30,6 @@ inline double cpu_share_over(pid_t pid, ms window) {
   std::this_thread::sleep_for(window);
   double wall = ms_since(t0) / 1000;
   return (cpu_seconds(pid) - before) / wall;
-}
-
-// A [[proxy]] on 127.0.0.1, port 0.
-inline std::string proxy_toml(const std::string& name, const std::string& upstream,
-                              const std::string& extra = "") {
-  return "[[proxy]]\nname = \"" + name + "\"\nlisten = \"127.0.0.1:0\"\nupstream = \"" + upstream +
-         "\"\n" + extra + "\n";
 }
 
 // Polls `value` every 100 ms until it has not grown for `quiet`, or `limit`

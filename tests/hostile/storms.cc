@@ -3,7 +3,7 @@
 #include <map>
 #include <set>
 
-#include "epoll_echo.h"
+#include "epoll_server.h"
 #include "hostile.h"
 #include "storm.h"
 
@@ -29,7 +29,7 @@ TEST_SUITE("hostile") {
       "10,000 connection attempts at once: jinx survives and pairs every conn_open with a "
       "conn_close") {
     constexpr uint64_t kAttempts = 10000;
-    EpollEcho up;
+    EpollServer up(ServeMode::echo);
     auto jinx = JinxProcess::run(proxy_toml("storm", up.address()));
     std::string addr = jinx->listen_address("storm");
 
@@ -61,8 +61,8 @@ TEST_SUITE("hostile") {
         break;
       }
     auto settle = Clock::now() + 2000ms;  // the upstream's thread counts its closes
-    while (up.open() != 0 && Clock::now() < settle) std::this_thread::sleep_for(10ms);
-    CHECK(up.open() == 0);
+    while (up.open_connections() != 0 && Clock::now() < settle) std::this_thread::sleep_for(10ms);
+    CHECK(up.open_connections() == 0);
     MEASURED("storm upstream: " << up.accepted() << " accepted, " << up.finished() << " finished, "
                                 << up.failed() << " failed; " << by_client.size()
                                 << " distinct client addresses");
@@ -71,7 +71,7 @@ TEST_SUITE("hostile") {
 
   TEST_CASE(
       "fd exhaustion under ulimit -n 256: accept pauses with a warning, stays calm, resumes") {
-    EpollEcho up;
+    EpollServer up(ServeMode::echo);
     JinxOptions limited;
     limited.open_files = 256;  // as under `ulimit -n 256`
     auto jinx = JinxProcess::run(proxy_toml("fds", up.address()), {}, {}, limited);

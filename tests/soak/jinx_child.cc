@@ -3,62 +3,43 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <stdexcept>
 
 #include "proc_stat.h"
 #include "socket.h"
+#include "spawn.h"
 
 namespace soak {
 
 JinxChild::JinxChild(Loop& loop, const std::string& binary, const std::vector<std::string>& args,
                      OnEvent on_event)
     : loop_(loop), on_event_(std::move(on_event)) {
-  std::vector<std::string> argv_s{binary};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
-    throw std::runtime_error("pipe2 failed");
-  pid_t parent = getpid();
-  pid_ = fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(argv[0], argv.data());
-    const char msg[] = "jinx_soak: execv failed\n";
-    ssize_t ignored = write(2, msg, sizeof msg - 1);
-    (void)ignored;
-    _exit(127);
+  jinx_test::SpawnSpec spec;
+  spec.argv = {binary};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.die_with_parent = true;
+  auto [out_r, out_w] = jinx_test::make_pipe();
+  auto [err_r, err_w] = jinx_test::make_pipe();
+  spec.stdout_fd = out_w;
+  spec.stderr_fd = err_w;
+  std::string err;
+  pid_ = jinx_test::spawn(spec, &err);
+  close(out_w);
+  close(err_w);
+  if (pid_ < 0) {
+    close(out_r);
+    close(err_r);
+    throw std::runtime_error("jinx_soak: " + err);
   }
-  setpgid(pid_, pid_);
-  close(out[1]);
-  close(err[1]);
+  out_.fd = out_r;
+  err_.fd = err_r;
+  out_.is_stdout = true;
   for (Pipe* p : {&out_, &err_}) {
     p->owner = this;
-    p->fd = p == &out_ ? out[0] : err[0];
-    p->is_stdout = p == &out_;
     fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
     loop_.add(p->fd, EPOLLIN, p);
   }

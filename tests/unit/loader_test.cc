@@ -146,6 +146,10 @@ const std::vector<BadFile>& bad_files() {
        toxic("type = \"slicer\"\naverage_size = { from = 100, to = 10 }\nsize_variation = 50\n"
              "duration = \"10s\"\n"),
        9, 18, "'size_variation' must be smaller"},
+      {"slicer sizes that cross during their ramps (issue 9 #12)",
+       toxic("type = \"slicer\"\naverage_size = { from = 100, to = 1 }\n"
+             "size_variation = { from = 0, to = 99 }\nduration = \"10s\"\n"),
+       9, 18, "'size_variation' must be smaller than 'average_size' (at the end of the ramp)"},
       {"slicer average zero", toxic("type = \"slicer\"\naverage_size = 0\n"), 8, 16,
        "'average_size' must be at least 1 byte"},
       {"ramp without window duration",

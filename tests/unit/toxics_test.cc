@@ -409,8 +409,11 @@ TEST_CASE("bandwidth: scope connection gives each connection the full rate") {
   FakeOwner b;
   Pipeline pa(a);
   Pipeline pb(b);
-  pa.add(0, make("bandwidth", {10e3, 0}));
-  pb.add(0, make("bandwidth", {10e3, 0}));
+  // Production always hands a stage the toxic's shared budget (issue 9 #9:
+  // the stage used it whatever the scope).
+  SharedBudget budget;
+  pa.add(0, make("bandwidth", {10e3, 0}, 1, &budget));
+  pb.add(0, make("bandwidth", {10e3, 0}, 1, &budget));
   Saturated ra = saturate(pa, a, 2.0, 2 * Block::kSize, Clock::exact);
   Saturated rb = saturate(pb, b, 2.0, 2 * Block::kSize, Clock::exact);
   CHECK(static_cast<double>(ra.bytes) == doctest::Approx(20e3).epsilon(0.03));
@@ -588,6 +591,25 @@ TEST_CASE("slicer: no variation gives exact pieces; no delay sends them at once"
   for (size_t i = 0; i + 1 < owner.delivered.size(); ++i) CHECK(owner.delivered[i].size == 64);
   CHECK(owner.delivered.back().size == 40);
   for (const auto& d : owner.delivered) CHECK(d.at == 0);
+}
+
+TEST_CASE("slicer: sizes that cross during a ramp never make a piece larger than the average") {
+  // Issue 9 #12: average 1 with variation 99 underflowed, and 78 KB left in
+  // one piece.
+  FakeOwner owner;
+  Pipeline p(owner);
+  p.add(0, make("slicer", {100, 0, 0}));
+  p.update(0, {1, 99, 0});
+  std::string data = pattern(5000);
+  p.push(make_chunk(data, 0));
+  CHECK(owner.all_bytes() == data);
+  REQUIRE(owner.delivered.size() == 5000);
+  for (const auto& d : owner.delivered) CHECK(d.size == 1);
+  // Fractional values of a ramp step: 10.2 and 10.1 still give pieces of at least 1.
+  p.update(0, {10.2, 10.1, 0});
+  p.push(make_chunk(data, 0));
+  CHECK(owner.delivered_bytes == 10000);
+  for (const auto& d : owner.delivered) CHECK(d.size >= 1);
 }
 
 TEST_CASE("slicer: removal hands on the rest at once, in order") {

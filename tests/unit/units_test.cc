@@ -151,6 +151,11 @@ TEST_CASE("rates: errors") {
   CHECK(contains(rate_error("10kb/s"), "invalid size unit"));
   CHECK_FALSE(rate_error("/s").empty());
   CHECK_FALSE(rate_error("").empty());
+  // Bounded like sizes (issue 9 #13): no "inf" in the events.
+  CHECK(contains(rate_error("1" + std::string(300, '0') + "Gbit/s"), "too large"));
+  CHECK(contains(rate_error("2000000TB/s"), "invalid size unit"));
+  CHECK(contains(rate_error("2000000000GB/s"), "too large"));
+  CHECK(rate("1000000000GB/s") == doctest::Approx(1e18));
 }
 
 TEST_CASE("percentages") {

@@ -1,12 +1,13 @@
-// server.cc — see server.h.
-//
 // Level-triggered epoll, one thread. An echo connection that cannot write
 // everything it read keeps the rest and stops reading until it drained
 // (backpressure), so a client that does not read cannot grow the server.
 // Connections closed while an epoll batch is being handled are freed only
 // after the batch, because later events of the batch may still point at them.
-#include "server.h"
+#include "epoll_server.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -16,15 +17,15 @@
 #include <string>
 #include <vector>
 
-#include "net.h"
+#include "socket.h"
 
-namespace bench {
+namespace jinx_test {
 
 namespace {
 constexpr size_t kChunk = 256 * 1024;  // bytes per read/write call
 }
 
-struct Server::Conn {
+struct EpollServer::Conn {
   int fd = -1;
   ServeMode mode = ServeMode::select;
   std::string pending;  // echo bytes not yet written back
@@ -33,15 +34,31 @@ struct Server::Conn {
   Conn* next = nullptr;
 };
 
-Server::~Server() {
+EpollServer::EpollServer(ServeMode mode) {
+  // The largest backlog (the kernel caps it at net.core.somaxconn): storms
+  // and the bench's idle connections arrive in bursts.
+  uint16_t port = 0;
+  listen_on(listen_any(&port, 65535).release(), mode);
+  start();
+}
+
+EpollServer::~EpollServer() {
   stop();
 }
 
-bool Server::bind(const std::string& host, uint16_t port, ServeMode mode, std::string* err) {
+std::string EpollServer::address() const {
+  return "127.0.0.1:" + std::to_string(port_);
+}
+
+void EpollServer::listen_on(int listen_fd, ServeMode mode) {
   mode_ = mode;
-  listen_fd_ = listen_tcp(host, port, &port_, err);
-  if (listen_fd_ < 0) return false;
-  set_nonblocking(listen_fd_, true);
+  listen_fd_ = listen_fd;
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
@@ -50,18 +67,17 @@ bool Server::bind(const std::string& host, uint16_t port, ServeMode mode, std::s
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
   ev.data.ptr = &wake_fd_;  // tag: stop() was called
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
-  return true;
 }
 
-void Server::start() {
+void EpollServer::start() {
   thread_ = std::thread([this] { loop(); });
 }
 
-void Server::serve() {
+void EpollServer::serve() {
   loop();
 }
 
-void Server::stop() {
+void EpollServer::stop() {
   if (epoll_fd_ < 0) return;
   stopping_ = true;
   uint64_t one = 1;
@@ -81,7 +97,7 @@ void Server::stop() {
   epoll_fd_ = listen_fd_ = wake_fd_ = -1;
 }
 
-void Server::loop() {
+void EpollServer::loop() {
   std::vector<epoll_event> events(512);
   std::vector<Conn*> closed;
   while (!stopping_) {
@@ -107,7 +123,7 @@ void Server::loop() {
   }
 }
 
-void Server::accept_all() {
+void EpollServer::accept_all() {
   for (;;) {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or EMFILE: try again on the next event
@@ -126,7 +142,7 @@ void Server::accept_all() {
   }
 }
 
-void Server::want(Conn* c, uint32_t events) {
+void EpollServer::want(Conn* c, uint32_t events) {
   if (c->events == events) return;
   epoll_event ev{};
   ev.events = c->events = events;
@@ -134,7 +150,7 @@ void Server::want(Conn* c, uint32_t events) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-void Server::drop(Conn* c) {
+void EpollServer::drop(Conn* c, bool finished) {
   // Deregister explicitly: close() alone removes an fd from the epoll set
   // only when no other descriptor shares its socket, and a child forked by
   // the bench (a relay starting) holds copies of every fd until it execs.
@@ -148,14 +164,15 @@ void Server::drop(Conn* c) {
     head_ = c->next;
   if (c->next != nullptr) c->next->prev = c->prev;
   open_.fetch_sub(1, std::memory_order_relaxed);
+  (finished ? finished_ : failed_).fetch_add(1, std::memory_order_relaxed);
 }
 
-void Server::on_event(Conn* c, uint32_t events) {
+void EpollServer::on_event(Conn* c, uint32_t events) {
   if ((events & EPOLLOUT) != 0) on_writable(c);
   if (c->fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) on_readable(c);
 }
 
-void Server::on_readable(Conn* c) {
+void EpollServer::on_readable(Conn* c) {
   // One buffer per thread: connections never keep a read buffer of their own.
   thread_local std::vector<char> buf(kChunk);
   // An echo connection holding unsent bytes reads nothing more, or the echo
@@ -165,7 +182,7 @@ void Server::on_readable(Conn* c) {
     ssize_t r = recv(c->fd, buf.data(), buf.size(), 0);
     if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (r <= 0) {  // EOF (nothing is pending, see above) or reset: close
-      drop(c);
+      drop(c, r == 0);
       return;
     }
     size_t n = static_cast<size_t>(r);
@@ -188,7 +205,7 @@ void Server::on_readable(Conn* c) {
       default: {
         ssize_t w = send(c->fd, data, n, MSG_NOSIGNAL);
         if (w < 0 && errno != EAGAIN) {
-          drop(c);
+          drop(c, false);
           return;
         }
         size_t sent = w < 0 ? 0 : static_cast<size_t>(w);
@@ -203,7 +220,7 @@ void Server::on_readable(Conn* c) {
   }
 }
 
-void Server::on_writable(Conn* c) {
+void EpollServer::on_writable(Conn* c) {
   if (c->mode == ServeMode::source) {
     static const std::vector<char> pattern = [] {
       std::vector<char> p(kChunk);
@@ -213,7 +230,7 @@ void Server::on_writable(Conn* c) {
     for (int rounds = 0; rounds < 16; ++rounds) {
       ssize_t w = send(c->fd, pattern.data(), pattern.size(), MSG_NOSIGNAL);
       if (w < 0) {
-        if (errno != EAGAIN && errno != EINTR) drop(c);
+        if (errno != EAGAIN && errno != EINTR) drop(c, false);
         return;
       }
       sourced_.fetch_add(static_cast<uint64_t>(w), std::memory_order_relaxed);
@@ -223,7 +240,7 @@ void Server::on_writable(Conn* c) {
   while (!c->pending.empty()) {
     ssize_t w = send(c->fd, c->pending.data(), c->pending.size(), MSG_NOSIGNAL);
     if (w < 0) {
-      if (errno != EAGAIN && errno != EINTR) drop(c);
+      if (errno != EAGAIN && errno != EINTR) drop(c, false);
       return;
     }
     echoed_.fetch_add(static_cast<uint64_t>(w), std::memory_order_relaxed);
@@ -233,4 +250,4 @@ void Server::on_writable(Conn* c) {
   want(c, EPOLLIN);
 }
 
-}  // namespace bench
+}  // namespace jinx_test

@@ -1,5 +1,8 @@
-// server.h — the upstream side of every measurement: one epoll loop that
-// echoes, sinks or sources bytes on many connections at once.
+// An upstream for thousands of connections: one thread, one epoll loop,
+// non-blocking sockets, echoing, sinking or sourcing bytes on every
+// connection at once (the servers of servers.h use a thread per connection,
+// which a 10,000-connection storm cannot afford). The upstream of the bench
+// and of the hostile-peer storms.
 //
 // The bench runs one Server in "select" mode as the upstream of every relay:
 // the first byte a client sends picks what the server does with that
@@ -11,8 +14,10 @@
 //   'o'  source — the server writes a fixed pattern as fast as it can;
 //   none        — the connection just sits there (idle-memory test).
 //
-// jinx-loopback runs a Server in a fixed mode (echo or sink) in the
-// foreground. Counters are atomics read by the measuring thread.
+// jinx-loopback runs one in a fixed mode (echo or sink) in the foreground;
+// the hostile storms run an echo one on a thread of its own. An echo
+// connection ends after the peer's FIN, once everything it read went back.
+// Counters are atomics read by the measuring thread.
 #pragma once
 
 #include <atomic>
@@ -20,20 +25,24 @@
 #include <string>
 #include <thread>
 
-namespace bench {
+namespace jinx_test {
 
 enum class ServeMode { echo, sink, source, select };
 
-class Server {
+class EpollServer {
  public:
-  Server() = default;
-  ~Server();
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
+  EpollServer() = default;
+  // Listens on 127.0.0.1, port 0, and serves on a thread of its own;
+  // throws std::runtime_error if it cannot listen.
+  explicit EpollServer(ServeMode mode);
+  ~EpollServer();
+  EpollServer(const EpollServer&) = delete;
+  EpollServer& operator=(const EpollServer&) = delete;
 
-  // Binds host:port (0 = any free port). false + err on failure.
-  bool bind(const std::string& host, uint16_t port, ServeMode mode, std::string* err);
+  // Takes over a listening socket (any address; see the bench's listen_tcp).
+  void listen_on(int listen_fd, ServeMode mode);
   uint16_t port() const { return port_; }
+  std::string address() const;  // "127.0.0.1:PORT"
 
   void start();  // serve on a new thread
   void serve();  // serve on this thread until stop()
@@ -46,6 +55,9 @@ class Server {
   uint64_t echoed() const { return echoed_.load(std::memory_order_relaxed); }
   int64_t open_connections() const { return open_.load(std::memory_order_relaxed); }
   uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
+  // Connections closed after the peer's FIN, and those ended by an error (RST).
+  uint64_t finished() const { return finished_.load(std::memory_order_relaxed); }
+  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
   struct Conn;
@@ -55,7 +67,7 @@ class Server {
   void on_readable(Conn* c);
   void on_writable(Conn* c);
   void want(Conn* c, uint32_t events);
-  void drop(Conn* c);
+  void drop(Conn* c, bool finished);
 
   ServeMode mode_ = ServeMode::echo;
   int listen_fd_ = -1;
@@ -64,9 +76,9 @@ class Server {
   uint16_t port_ = 0;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
-  std::atomic<uint64_t> sunk_{0}, sourced_{0}, echoed_{0}, accepted_{0};
+  std::atomic<uint64_t> sunk_{0}, sourced_{0}, echoed_{0}, accepted_{0}, finished_{0}, failed_{0};
   std::atomic<int64_t> open_{0};
   Conn* head_ = nullptr;  // every live connection, to close them at stop()
 };
 
-}  // namespace bench
+}  // namespace jinx_test
