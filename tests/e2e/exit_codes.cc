@@ -1,5 +1,8 @@
 // How a session ends, and the exit code it leaves (SPEC 8).
+#include <unistd.h>
+
 #include <csignal>
+#include <thread>
 
 #include "e2e.h"
 
@@ -82,15 +85,26 @@ TEST_SUITE("exit") {
     // Deterministic (issue 9 #20): the command ignores SIGTERM, so the
     // shutdown surely lasts (up to the 5 s SIGKILL) when the second SIGINT
     // is sent, after the first one's shutdown has visibly begun.
+    // The command says when its trap is set: a SIGTERM before that would
+    // end it, and the session, at once.
     EchoServer up;
-    auto jinx =
-        JinxProcess::run(proxy_toml("p", up.address()), {}, {"sh", "-c", "trap '' TERM; sleep 30"});
+    TempDir dir;
+    std::string ready = dir.file("ready");
+    auto jinx = JinxProcess::run(proxy_toml("p", up.address()), {},
+                                 {"sh", "-c", "trap '' TERM; : > '" + ready + "'; sleep 30"});
     INFO(jinx->describe());
+    auto waited = Clock::now();
+    while (access(ready.c_str(), F_OK) != 0 && ms_since(waited) < 5000) {
+      std::this_thread::sleep_for(5ms);  // a file has no event to await
+    }
+    REQUIRE(access(ready.c_str(), F_OK) == 0);
     Socket c = connect_or_throw(jinx->listen_address("p"));
     jinx->wait_event(ev("conn_upstream").with("conn", 1));
     jinx->send_signal(SIGINT);
     json close = jinx->wait_event(ev("conn_close").with("conn", 1));
     CHECK(close["reason"] == "shutdown");
+    // Still waiting for the command, which ignores SIGTERM.
+    CHECK(jinx->find(ev("session_end")).empty());
     auto t0 = Clock::now();
     jinx->send_signal(SIGINT);
     ExitStatus st = jinx->wait_exit(3000ms);
