@@ -92,18 +92,4 @@ std::string env_name_for_proxy(std::string_view proxy) {
   return out;
 }
 
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr a{};
-  std::string h(host);
-  if (inet_pton(AF_INET, h.c_str(), &a) == 1) return (ntohl(a.s_addr) >> 24) == 127;
-  in6_addr a6{};
-  if (inet_pton(AF_INET6, h.c_str(), &a6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&a6)) return true;
-    // ::ffff:127.x.y.z, an IPv4 loopback address in IPv6 form.
-    return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
-  }
-  return false;
-}
-
 }  // namespace jinx

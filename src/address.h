@@ -19,7 +19,5 @@ std::string join_host_port(const std::string& host, uint16_t port);
 bool valid_name(std::string_view name);
 // JINX_<NAME>: upper-cased, every character outside A-Z0-9 turned into '_'.
 std::string env_name_for_proxy(std::string_view proxy);
-// Whether a listen host is a loopback address (127.0.0.0/8, ::1, localhost).
-bool is_loopback_host(std::string_view host);
 
 }  // namespace jinx

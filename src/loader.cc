@@ -3,15 +3,10 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <iterator>
 #include <set>
-#include <sstream>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -400,14 +395,10 @@ Scenario Loader::load(const toml::table& root) {
     if (n->is_integer() && *n->value<int64_t>() >= 0) {
       s.seed = static_cast<uint64_t>(*n->value<int64_t>());
     } else if (n->is_string()) {
-      const std::string& text = n->as_string()->get();
-      char* end = nullptr;
-      errno = 0;
-      unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-') {
-        error(*n, "seed must be an unsigned 64-bit integer");
+      if (auto v = parse_u64(n->as_string()->get())) {
+        s.seed = *v;
       } else {
-        s.seed = v;
+        error(*n, "seed must be an unsigned 64-bit integer");
       }
     } else {
       error(*n, "seed must be an unsigned 64-bit integer");
@@ -474,33 +465,6 @@ LoadResult load_scenario_text(std::string_view text, const std::string& file) {
                    });
   if (!failed) result.scenario = std::move(s);
   return result;
-}
-
-LoadResult load_scenario_file(const std::string& path) {
-  std::string text;
-  std::string file = path == "-" ? "<stdin>" : path;
-  if (path == "-") {
-    std::ostringstream buffer;
-    buffer << std::cin.rdbuf();
-    text = buffer.str();
-  } else {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      LoadResult r;
-      r.diagnostics.push_back({{0, 0}, false, "cannot read: it is a directory"});
-      return r;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      LoadResult r;
-      r.diagnostics.push_back({{0, 0}, false, std::string("cannot open: ") + std::strerror(errno)});
-      return r;
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
-  }
-  return load_scenario_text(text, file);
 }
 
 std::string format_diagnostic(const std::string& file, const Diagnostic& d) {

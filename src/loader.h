@@ -20,7 +20,5 @@ struct LoadResult {
 
 // `file` is the name used in messages.
 LoadResult load_scenario_text(std::string_view text, const std::string& file);
-// Reads PATH, or standard input for "-" (named "<stdin>" in messages).
-LoadResult load_scenario_file(const std::string& path);
 
 }  // namespace jinx

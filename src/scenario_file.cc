@@ -60,15 +60,19 @@ std::optional<Diagnostic> read_scenario(const std::string& path, std::string* te
 
 }  // namespace
 
+LoadResult load_scenario_file(const std::string& path) {
+  std::string text;
+  if (auto problem = read_scenario(path, &text)) {
+    LoadResult result;
+    result.diagnostics.push_back(*problem);
+    return result;
+  }
+  return load_scenario_text(text, path == "-" ? "<stdin>" : path);
+}
+
 std::optional<Scenario> load_and_report(const std::string& path) {
   std::string name = path == "-" ? "<stdin>" : path;
-  std::string text;
-  LoadResult result;
-  if (auto problem = read_scenario(path, &text)) {
-    result.diagnostics.push_back(*problem);
-  } else {
-    result = load_scenario_text(text, name);
-  }
+  LoadResult result = load_scenario_file(path);
   for (const auto& d : result.diagnostics) {
     std::fprintf(stderr, "%s\n", format_diagnostic(name, d).c_str());
   }

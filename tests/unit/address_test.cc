@@ -131,28 +131,5 @@ TEST_CASE("valid_name: [A-Za-z0-9_.-]{1,64}") {
   CHECK_FALSE(valid_name(std::string("a\0b", 3)));
 }
 
-TEST_CASE("is_loopback_host") {
-  CHECK(is_loopback_host("127.0.0.1"));
-  CHECK(is_loopback_host("127.1.2.3"));
-  CHECK(is_loopback_host("localhost"));
-  CHECK(is_loopback_host("::1"));
-  CHECK_FALSE(is_loopback_host("0.0.0.0"));
-  CHECK_FALSE(is_loopback_host("10.0.0.1"));
-  CHECK_FALSE(is_loopback_host("128.0.0.1"));
-  CHECK_FALSE(is_loopback_host("::"));
-  CHECK_FALSE(is_loopback_host("example.com"));
-  CHECK_FALSE(is_loopback_host(""));
-}
-
-// Other spellings of the IPv6 loopback address are not recognised:
-// is_loopback_host (src/address.cc) compares the text with "::1" and parses
-// only IPv4, so `listen = "[0:0:0:0:0:0:0:1]:80"` or the IPv4-mapped
-// "[::ffff:127.0.0.1]:80" draw the "not a loopback address" warning.
-TEST_CASE("is_loopback_host: every spelling of an IPv6 loopback") {
-  CHECK(is_loopback_host("0:0:0:0:0:0:0:1"));
-  CHECK(is_loopback_host("::0:1"));
-  CHECK(is_loopback_host("::ffff:127.0.0.1"));
-}
-
 }  // namespace
 }  // namespace jinx

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "scenario_file.h"
 #include "schedule.h"
 #include "suggest.h"
 
