@@ -17,8 +17,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "net.h"
 #include "child_process.h"
+#include "net.h"
 
 namespace bench {
 

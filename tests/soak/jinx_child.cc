@@ -9,9 +9,9 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "child_process.h"
 #include "proc_stat.h"
 #include "socket.h"
-#include "child_process.h"
 
 namespace soak {
 

@@ -74,9 +74,7 @@ class FakeContext final : public RelayContext {
   }
 
   // Every event written so far.
-  std::string output() {
-    return sink_.text;
-  }
+  std::string output() { return sink_.text; }
   uint64_t open() const { return open_; }
   uint64_t closed_down() const { return closed_down_; }
 
