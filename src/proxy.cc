@@ -7,6 +7,7 @@
 #include "connection.h"
 #include "event_log.h"
 #include "listen_address.h"
+#include "owned_timer.h"
 
 namespace jinx {
 
@@ -122,8 +123,7 @@ void Proxy::close_listener() {
   for (Listener* listener : listeners_) listener->close();
   listeners_.clear();
   if (rebind_timer_ != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(rebind_timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    close_and_delete_timer(rebind_timer_);
     rebind_timer_ = nullptr;
   }
 }

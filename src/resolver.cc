@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "owned_timer.h"
+
 namespace jinx {
 
 // A socket c-ares asked us to watch.
@@ -22,15 +24,6 @@ struct Resolver::Lookup {
   std::vector<SocketAddress> addresses;
   std::string error;
 };
-
-namespace {
-
-void close_and_delete_timer(uv_timer_t* timer) {
-  uv_close(reinterpret_cast<uv_handle_t*>(timer),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-}
-
-}  // namespace
 
 Resolver::Resolver(uv_loop_t* loop)
     : loop_(loop), timer_(new uv_timer_t), ready_timer_(new uv_timer_t) {
@@ -163,13 +156,17 @@ void Resolver::on_sock_state(void* data, int fd, int readable, int writable) {
   self->watch(fd, readable != 0, writable != 0);
 }
 
+void Resolver::close_watch(Watch* w) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll),
+           [](uv_handle_t* h) { delete static_cast<Watch*>(h->data); });
+}
+
 void Resolver::watch(int fd, bool readable, bool writable) {
   auto it = watches_.find(fd);
   if (!readable && !writable) {
     // c-ares closes the socket right after this: stop watching it first.
     if (it == watches_.end()) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(&it->second->poll),
-             [](uv_handle_t* h) { delete static_cast<Watch*>(h->data); });
+    close_watch(it->second);
     watches_.erase(it);
     return;
   }
@@ -223,10 +220,7 @@ void Resolver::shutdown() {
     ares_destroy(channel_);
     channel_ = nullptr;
   }
-  for (auto& [fd, w] : watches_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll),
-             [](uv_handle_t* h) { delete static_cast<Watch*>(h->data); });
-  }
+  for (auto& [fd, w] : watches_) close_watch(w);
   watches_.clear();
   for (Lookup* lookup : ready_) delete lookup;
   ready_.clear();

@@ -73,6 +73,7 @@ class Resolver {
   explicit Resolver(uv_loop_t* loop);
   static void on_sock_state(void* data, int fd, int readable, int writable);
   static void on_result(void* arg, int status, int timeouts, ares_addrinfo* result);
+  void close_watch(Watch* w);
   void watch(int fd, bool readable, bool writable);
   void arm_timer();
   void deliver_ready();
