@@ -135,4 +135,28 @@ TEST_SUITE("micro timing") {
     CHECK(rate >= 100e6 * 0.97);
     CHECK(rate <= 100e6 * 1.03);
   }
+
+  TEST_CASE("held-data toxics on idle connections leave jinx at 0 % CPU") {
+    // The timerfd is set only while a stage holds data: no busy polling.
+    EchoServer up;
+    auto jinx = JinxProcess::run(
+        proxy_toml("t", up.address()) +
+        "[[toxic]]\nname = \"x\"\nproxy = \"t\"\ntype = \"latency\"\nlatency = \"300us\"\n"
+        "stream = \"both\"\n[[toxic]]\nname = \"y\"\nproxy = \"t\"\ntype = \"bandwidth\"\n"
+        "rate = \"100GB/s\"\nstream = \"both\"\n");
+    INFO(jinx->describe());
+    jinx->wait_count(ev("toxic_on"), 2, 5000ms);
+    std::vector<Socket> clients;
+    for (int i = 0; i < 20; ++i) {
+      clients.push_back(connect_or_throw(jinx->listen_address("t")));
+      echo_rtt_ms(clients.back().fd());
+    }
+    double cpu0 = cpu_seconds(jinx->pid());
+    auto t0 = Clock::now();
+    std::this_thread::sleep_for(1000ms);
+    double share = (cpu_seconds(jinx->pid()) - cpu0) / (ms_since(t0) / 1000);
+    MEASURED("jinx CPU with 20 idle connections through latency and bandwidth: "
+             << share * 100 << " % of one core");
+    CHECK(share < 0.02);
+  }
 }
