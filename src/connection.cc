@@ -21,15 +21,14 @@ Connection::Connection(Proxy& proxy, uint64_t id)
     : proxy_(proxy),
       context_(proxy.context()),
       id_(id),
+      timer_(on_wait_over, this),
       up_(*this, Direction::upstream, proxy.spec().buffer, context_.timers()),
       down_(*this, Direction::downstream, proxy.spec().buffer, context_.timers()) {
   uv_loop_t* loop = context_.loop();
   uv_tcp_init(loop, &client_);
   uv_tcp_init(loop, &upstream_);
-  uv_timer_init(loop, &dial_timer_);
   client_.data = this;
   upstream_.data = this;
-  dial_timer_.data = this;
   connect_req_.data = this;
   up_.bind(reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&upstream_));
   down_.bind(reinterpret_cast<uv_stream_t*>(&upstream_), reinterpret_cast<uv_stream_t*>(&client_));
@@ -43,7 +42,8 @@ Micros Connection::now() const {
 }
 
 void Connection::start(Micros dial_delay) {
-  uv_tcp_nodelay(&client_, 1);
+  // TCP_NODELAY came with the socket: accepted sockets inherit it from the
+  // listener (proxy.cc), one system call fewer per connection.
   if (context_.events().wants("conn_open")) {
     sockaddr_storage peer{};
     int len = sizeof peer;
@@ -54,14 +54,39 @@ void Connection::start(Micros dial_delay) {
         .str("client", format_sockaddr(reinterpret_cast<sockaddr*>(&peer)));
   }
   for (const auto& toxic : proxy_.active()) apply(*toxic);
-  // Client bytes are read (and held, within the buffer cap) while dialling.
-  up_.unblock(RelayDirection::kNotConnected);
+  // Client bytes are read (and held, within the buffer cap) while dialling
+  // when a toxic holds them or slow_open makes the dial long: their read
+  // time is what a latency counts from. Otherwise they wait in the kernel
+  // for the connect (a few tens of microseconds on a LAN) and then go by
+  // splice(2): no read, no write, no buffer for a short connection.
+  if (dial_delay > 0 || !up_.pipeline().empty()) up_.unblock(RelayDirection::kNotConnected);
   if (dial_delay > 0) {
-    uv_timer_start(
-        &dial_timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->dial(); },
-        static_cast<uint64_t>((dial_delay + kMicrosPerMs - 1) / kMicrosPerMs), 0);
+    wait(Wait::dial, dial_delay);
   } else {
     dial();
+  }
+}
+
+void Connection::wait(Wait what, Micros delay) {
+  waiting_for_ = what;
+  context_.timers().start_in(timer_, delay);
+}
+
+void Connection::on_wait_over(MicroTimer& timer) {
+  auto* self = static_cast<Connection*>(timer.owner());
+  switch (self->waiting_for_) {
+    case Wait::dial:
+      self->dial();
+      break;
+    case Wait::connect:
+      self->on_connect_timeout();
+      break;
+    case Wait::watch:
+      self->on_watch_tick();
+      break;
+    case Wait::linger:
+      self->on_linger_tick();
+      break;
   }
 }
 
@@ -117,19 +142,7 @@ void Connection::dial() {
   if (closing_) return;
   const ProxySpec& spec = proxy_.spec();
   dial_started_ = uv_hrtime();
-  uv_timer_start(
-      &dial_timer_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<Connection*>(t->data);
-        std::string limit = format_duration(self->proxy_.spec().connect_timeout);
-        self->close(CloseReason::upstream_unreachable,
-                    self->dialer_ != nullptr && self->dialer_->resolving()
-                        ? "cannot resolve " + self->proxy_.spec().upstream_host +
-                              ": no answer within " + limit
-                        : "connect timeout after " + limit,
-                    true);
-      },
-      static_cast<uint64_t>(spec.connect_timeout / kMicrosPerMs), 0);
+  wait(Wait::connect, spec.connect_timeout);
   // A literal address needs no resolver round trip (the common case, and the
   // one that decides connections per second); the proxy parsed it once.
   if (const sockaddr* literal = proxy_.literal_upstream()) {
@@ -148,6 +161,15 @@ void Connection::dial() {
                         close(CloseReason::upstream_unreachable, error, true);
                       }
                     });
+}
+
+void Connection::on_connect_timeout() {
+  std::string limit = format_duration(proxy_.spec().connect_timeout);
+  close(CloseReason::upstream_unreachable,
+        dialer_ != nullptr && dialer_->resolving()
+            ? "cannot resolve " + proxy_.spec().upstream_host + ": no answer within " + limit
+            : "connect timeout after " + limit,
+        true);
 }
 
 void Connection::connect_to(const sockaddr* addr) {
@@ -173,7 +195,7 @@ void Connection::on_connected(int status) {
           true);
     return;
   }
-  uv_timer_stop(&dial_timer_);
+  timer_.stop();
   connected_ = true;
   uv_tcp_nodelay(&upstream_, 1);
   if (context_.events().wants("conn_upstream")) {
@@ -188,7 +210,8 @@ void Connection::on_connected(int status) {
   }
   up_.sink_connected();
   if (closing_) return;
-  down_.sink_connected();  // the client was connected all along
+  up_.unblock(RelayDirection::kNotConnected);  // if it waited for the connect
+  down_.sink_connected();                      // the client was connected all along
   down_.unblock(RelayDirection::kNotConnected);
   backpressure_changed();  // the client may have filled the buffer meanwhile
 }
@@ -205,24 +228,23 @@ void Connection::backpressure_changed() {
   bool blocked = up_.backpressured() || down_.backpressured();
   if (blocked && connected_ && !closing_ && !watching_) {
     watching_ = true;
-    uv_timer_start(
-        &dial_timer_,
-        [](uv_timer_t* t) {
-          auto* self = static_cast<Connection*>(t->data);
-          if (!self->up_.backpressured() && !self->down_.backpressured()) {
-            self->watching_ = false;
-            uv_timer_stop(t);
-            return;
-          }
-          auto* client = reinterpret_cast<uv_stream_t*>(&self->client_);
-          auto* upstream = reinterpret_cast<uv_stream_t*>(&self->upstream_);
-          if (int err = RelayDirection::pending_error(client); err != 0) {
-            self->on_peer_error(Direction::upstream, err);
-          } else if (int e = RelayDirection::pending_error(upstream); e != 0) {
-            self->on_peer_error(Direction::downstream, e);
-          }
-        },
-        1000, 1000);
+    wait(Wait::watch, kMicrosPerSecond);
+  }
+}
+
+void Connection::on_watch_tick() {
+  if (!up_.backpressured() && !down_.backpressured()) {
+    watching_ = false;
+    return;
+  }
+  auto* client = reinterpret_cast<uv_stream_t*>(&client_);
+  auto* upstream = reinterpret_cast<uv_stream_t*>(&upstream_);
+  if (int err = RelayDirection::pending_error(client); err != 0) {
+    on_peer_error(Direction::upstream, err);
+  } else if (int e = RelayDirection::pending_error(upstream); e != 0) {
+    on_peer_error(Direction::downstream, e);
+  } else {
+    wait(Wait::watch, kMicrosPerSecond);
   }
 }
 
@@ -291,10 +313,8 @@ void Connection::wind_down() {
   discard_input(&client_);
   discard_input(&upstream_);
   linger_since_ = uv_now(context_.loop());
-  watching_ = false;  // the dial timer now polls for the end of the linger
-  uv_timer_start(
-      &dial_timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->on_linger_tick(); }, 10,
-      10);
+  watching_ = false;  // the timer now polls for the end of the linger
+  wait(Wait::linger, 10 * kMicrosPerMs);
 }
 
 void Connection::discard_input(uv_tcp_t* socket) {
@@ -344,6 +364,8 @@ void Connection::on_linger_tick() {
     // A side that still holds bytes in jinx is reset: its peer must not
     // take the FIN for the end of the data.
     finish(!down_.flushed(), !up_.flushed());
+  } else {
+    wait(Wait::linger, 10 * kMicrosPerMs);
   }
 }
 
@@ -380,8 +402,7 @@ void Connection::finish(bool reset_client, bool reset_upstream) {
   client_.data = upstream_.data = this;  // the directions had their reads
   close_socket(&client_, reset_client);
   close_socket(&upstream_, reset_upstream && connected_);
-  ++pending_closes_;
-  uv_close(reinterpret_cast<uv_handle_t*>(&dial_timer_), closed);
+  timer_.stop();
   if (dialer_ != nullptr) {
     dialer_->cancel();  // frees itself
     dialer_ = nullptr;

@@ -100,7 +100,15 @@ class Connection final : public DirectionOwner {
   uint64_t id_;
   uv_tcp_t client_;
   uv_tcp_t upstream_;
-  uv_timer_t dial_timer_;  // slow_open delay, then connect_timeout
+  // One timer for the connection's successive waits: the slow_open delay,
+  // then connect_timeout, then (connected) the back-pressure watch, then
+  // (closing) the linger ticks. `waiting_for_` says which.
+  enum class Wait : uint8_t { dial, connect, watch, linger };
+  static void on_wait_over(MicroTimer& timer);
+  void wait(Wait what, Micros delay);
+  void on_connect_timeout();
+  void on_watch_tick();
+  MicroTimer timer_;
   uv_connect_t connect_req_;
   Dialer* dialer_ = nullptr;  // while dialling an upstream given by name
   RelayDirection up_;         // client -> upstream
@@ -119,7 +127,8 @@ class Connection final : public DirectionOwner {
   bool closing_ = false;   // no more relaying: winding down or finished
   bool winding_ = false;   // waiting for the peers to take the bytes
   bool finished_ = false;  // conn_close reported, handles closing
-  bool watching_ = false;  // dial_timer_ checks for resets under back-pressure
+  Wait waiting_for_ = Wait::dial;
+  bool watching_ = false;  // timer_ checks for resets under back-pressure
 };
 
 }  // namespace jinx

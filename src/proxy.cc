@@ -91,6 +91,9 @@ bool Proxy::listen(std::string* err) {
 int Proxy::bind_listener(SocketAddress* addr) {
   auto* listener = new Listener(*this);
   int rc = uv_tcp_bind(listener->tcp(), addr->get(), 0);
+  // Accepted sockets inherit TCP_NODELAY from the listener (Linux), so no
+  // connection sets it on its own.
+  if (rc == 0) rc = uv_tcp_nodelay(listener->tcp(), 1);
   if (rc == 0) {
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener->tcp()), 4096,
                    [](uv_stream_t* server, int status) {

@@ -225,6 +225,19 @@ void RelayDirection::on_write(uv_write_t* uv_req, int status) {
 void RelayDirection::shutdown_sink() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  uv_os_fd_t fd = -1;
+  if (writes_pending_ == 0 && uv_fileno(reinterpret_cast<uv_handle_t*>(sink_), &fd) == 0) {
+    // Nothing queued: the FIN goes now. uv_shutdown would first wait for
+    // the socket to be writable, which costs two epoll_ctl calls and a
+    // loop turn, per direction of every connection.
+    if (::shutdown(fd, SHUT_WR) != 0) {
+      owner_.write_failed(dir_, uv_translate_sys_error(errno));
+      return;
+    }
+    end_delivered_ = true;
+    owner_.end_delivered(dir_);
+    return;
+  }
   // libuv shuts the socket down after the writes already queued.
   int err = uv_shutdown(&shutdown_req_, sink_, on_shutdown);
   if (err != 0) owner_.write_failed(dir_, err);
@@ -261,6 +274,9 @@ void RelayDirection::splice_available() {
       owner_.read_failed(dir_, -errno);
       return;
     }
+    // Less than a pipe load: the socket had no more just now. The loop
+    // says when it has (level-triggered), so no splice to hear EAGAIN.
+    const bool drained = static_cast<size_t>(in) < pipe->capacity();
     auto left = static_cast<size_t>(in);
     while (left > 0) {
       ssize_t out =
@@ -282,6 +298,7 @@ void RelayDirection::splice_available() {
       drain_pipe(left, /*keep=*/true);
       return;
     }
+    if (drained) return;
   }
 }
 
@@ -315,7 +332,9 @@ void RelayDirection::release(size_t bytes) {
 }
 
 void RelayDirection::arm_timer() {
-  if (winding_) return;  // the timer is set to flush and shut down
+  // Winding down: the timer is set to flush and shut down. Stopped: the
+  // connection is closing, maybe from inside this direction's own call.
+  if (winding_ || stopped_) return;
   Micros wake = pipeline_.next_wakeup();
   if (wake == kNever) {
     timer_.stop();

@@ -103,6 +103,10 @@ bool latency(Relay& relay, const SuiteOptions& opt, Results& results, std::strin
 bool connrate(Relay& relay, const SuiteOptions& opt, Results& results, std::string* err) {
   std::fprintf(stderr, "  %-20s", relay.label().c_str());
   for (int concurrency : {1, 50}) {
+    // The relay's CPU per connection: what a connection costs it, a figure
+    // the machine's other load moves far less than connections per second.
+    const pid_t pid = relay.pid();
+    double cpu0 = pid > 0 ? tree_cpu_seconds(pid) : 0;
     ChurnResult r = run_churn(loopback(relay.port()), concurrency, opt.churn_seconds);
     // A few failures on a loaded machine are noise; many mean a broken relay.
     if (r.completed == 0 || r.failed > r.completed / 100 + 5) {
@@ -114,6 +118,12 @@ bool connrate(Relay& relay, const SuiteOptions& opt, Results& results, std::stri
     }
     results.add(relay.label(), concurrency == 1 ? kConnSeq : kConn50, r.per_s);
     std::fprintf(stderr, " x%d %.0f conn/s", concurrency, r.per_s);
+    if (pid > 0 && concurrency == 50) {
+      wait_children_gone(relay);
+      double us = (tree_cpu_seconds(pid) - cpu0) * 1e6 / static_cast<double>(r.completed);
+      results.add(relay.label(), kConnCpuUs, us);
+      std::fprintf(stderr, " (%.0f us CPU each)", us);
+    }
   }
   std::fprintf(stderr, "\n");
   return true;

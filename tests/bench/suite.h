@@ -52,6 +52,7 @@ inline const char* kRttP50 = "rtt_p50_us";
 inline const char* kRttP99 = "rtt_p99_us";
 inline const char* kConnSeq = "conn_seq";
 inline const char* kConn50 = "conn_50";
+inline const char* kConnCpuUs = "conn_cpu_us";  // relay CPU per connection, 50 concurrent
 inline const char* kIdleRssMib = "idle_rss_mib";
 std::string kib_per_conn_key(size_t n);  // "kib_conn_1000"
 

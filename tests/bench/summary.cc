@@ -69,9 +69,10 @@ void print_tables(const ReportInput& in, FILE* out) {
   }
   if (has_group(in, "connrate")) {
     std::fprintf(out, "\n### Connections per second (connect, one 64 B round trip, close)\n\n");
-    Table t({"relay", "sequential", "50 concurrent"});
+    Table t({"relay", "sequential", "50 concurrent", "relay CPU µs per conn (50 concurrent)"});
     for (const auto& relay : in.relays) {
-      t.row({relay, with_ratio(in, relay, kConnSeq, 0), with_ratio(in, relay, kConn50, 0)});
+      t.row({relay, with_ratio(in, relay, kConnSeq, 0), with_ratio(in, relay, kConn50, 0),
+             r.cell(relay, kConnCpuUs, 0)});
     }
     std::fprintf(out, "%s", t.str().c_str());
   }
