@@ -141,6 +141,11 @@ std::optional<double> ValueReader::to_number(const toml::node& node, Unit unit,
       if (!p) error(node, name + ": " + err);
       return p;
     }
+    case Unit::count: {
+      if (node.is_number() && *node.value<double>() >= 0) return *node.value<double>();
+      error(node, name + " must be a number, at least 0");
+      return std::nullopt;
+    }
     case Unit::choice:
       break;  // handled by the caller, which knows the choices
   }
