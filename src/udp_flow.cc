@@ -10,6 +10,7 @@
 #include "event_log.h"
 #include "loop_clock.h"
 #include "udp_proxy.h"
+#include "udp_wakeups.h"
 
 namespace jinx {
 
@@ -233,13 +234,28 @@ void UdpFlow::remove(ToxicIndex toxic) {
 
 void UdpFlow::arm(bool force) {
   if (closing_) return;
-  Micros wake = std::min({last_activity_ + proxy_.spec().idle_timeout, up_.pipeline().next_wakeup(),
-                          down_.pipeline().next_wakeup()});
+  Micros stages = std::min(up_.pipeline().next_wakeup(), down_.pipeline().next_wakeup());
+  Micros wake = last_activity_ + proxy_.spec().idle_timeout;
+  UdpWakeups& precise = proxy_.wakeups();
+  if (precise.available()) {
+    precise.set(this, stage_wake_, stages);
+    stage_wake_ = stages;
+  } else {
+    wake = std::min(wake, stages);
+  }
   if (!force && wake >= armed_for_) return;
   armed_for_ = wake;
   uv_timer_start(
       &timer_, [](uv_timer_t* t) { static_cast<UdpFlow*>(t->data)->on_timer(); },
       timer_ms_until(context_.loop(), wake), 0);
+}
+
+void UdpFlow::on_stage_timer() {
+  stage_wake_ = kNever;  // UdpWakeups took it off its list
+  up_.pipeline().run_timers();
+  down_.pipeline().run_timers();
+  arm();
+  proxy_.outbox().flush();
 }
 
 void UdpFlow::on_timer() {
@@ -264,6 +280,8 @@ void UdpFlow::close(const char* reason, const std::string& error) {
   closing_ = true;
   proxy_.forget(this);
   proxy_.outbox().forget(this);
+  proxy_.wakeups().set(this, stage_wake_, kNever);
+  stage_wake_ = kNever;
   if (lookup_ != nullptr) {
     Resolver::cancel(lookup_);
     lookup_ = nullptr;

@@ -38,6 +38,8 @@ class UdpFlow final : private UdpOutbox::Owner {
   void from_client(const char* data, size_t size);
   // The upstream socket is readable, or has an error (status < 0).
   void from_upstream(int status);
+  // A stage is due (UdpWakeups).
+  void on_stage_timer();
 
   void apply(const UdpActiveToxic& toxic);
   void update(ToxicIndex toxic, const std::vector<double>& attrs);
@@ -107,7 +109,8 @@ class UdpFlow final : private UdpOutbox::Owner {
   Way up_;
   Way down_;
   Micros last_activity_ = 0;
-  Micros armed_for_ = kNever;
+  Micros armed_for_ = kNever;   // of timer_
+  Micros stage_wake_ = kNever;  // asked of the proxy's UdpWakeups
   FlowTotals totals_;
   std::vector<ToxicCounts> toxics_;
   uint64_t unreachable_ = 0;  // datagrams refused with ICMP port unreachable
