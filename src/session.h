@@ -66,6 +66,10 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
     closed_bytes_up_ += up;
     closed_bytes_down_ += down;
   }
+  uint64_t next_flow_id() override { return ++flows_; }
+  void count_flow(const FlowTotals& totals) override;
+  // What the flows that ended carried (and datagrams dropped without a flow).
+  const FlowTotals& flow_totals() const { return flow_totals_; }
 
   const Scenario& scenario() const { return scenario_; }
   uint64_t closed_bytes_up() const { return closed_bytes_up_; }
@@ -96,6 +100,7 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   void start_loop_handles();
   void start_timeline();
   void drain_events();
+  bool has_udp_proxy() const;
 
   Scenario scenario_;
   RunOptions options_;
@@ -118,6 +123,8 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   uint64_t ending_at_ms_ = 0;  // monotonic_ms() when the session began to end
   Micros t0_ = 0;
   uint64_t connections_ = 0;
+  uint64_t flows_ = 0;
+  FlowTotals flow_totals_;
   uint64_t closed_bytes_up_ = 0;
   uint64_t closed_bytes_down_ = 0;
   uint64_t open_connections_ = 0;

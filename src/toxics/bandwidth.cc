@@ -8,6 +8,7 @@
 #include <cmath>
 #include <deque>
 
+#include "toxics/datagram_factory.h"
 #include "toxics/factory.h"
 #include "toxics/held_queue.h"
 
@@ -109,12 +110,17 @@ const ToxicType& bandwidth_toxic() {
         Unit::choice,
         false,
         0,
-        "connection: a budget per connection; proxy: one budget shared by all connections",
-        {"connection", "proxy"}}},
-      kTcp,
+        "TCP: connection: a budget per connection; proxy: one budget shared by all connections",
+        {"connection", "proxy"},
+        0,
+        1e18,
+        kTcp}},
+      kTcp | kUdp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<BandwidthStage>(p);
-      }};
+      },
+      nullptr,
+      make_bandwidth_datagram};
   return type;
 }
 

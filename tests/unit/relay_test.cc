@@ -75,14 +75,19 @@ class FakeContext final : public RelayContext {
     closed_up_ += up;
     closed_down_ += down;
   }
+  uint64_t next_flow_id() override { return ++flow_ids_; }
+  void count_flow(const FlowTotals& totals) override { flow_totals_.add(totals); }
 
   // Every event written so far.
   std::string output() { return sink_.text; }
   uint64_t open() const { return open_; }
   uint64_t closed_down() const { return closed_down_; }
+  const FlowTotals& flow_totals() const { return flow_totals_; }
 
  private:
   uv_loop_t loop_{};
+  uint64_t flow_ids_ = 0;
+  FlowTotals flow_totals_;
   StringSink sink_;
   EventLog log_;
   std::vector<ToxicSpec> toxics_;
