@@ -20,7 +20,7 @@ namespace {
 
 class BandwidthStage final : public Stage {
  public:
-  static constexpr double kCatchUp = 5000;  // us
+  static constexpr double kCatchUp = 50000;  // us
 
   // The proxy's budget is offered to every stage; only scope = "proxy"
   // takes it, else each connection has its own (issue 9 #9).
@@ -34,6 +34,7 @@ class BandwidthStage final : public Stage {
   }
 
   void push(Chunk&& chunk, StageIo& io) override {
+    if (queue_.empty() && !reserved_) backlogged_ = false;
     push_merged(queue_, std::move(chunk));
     pump(io);
   }
@@ -68,11 +69,12 @@ class BandwidthStage final : public Stage {
       size_t piece = std::min(head.size(), piece_size());
       if (!reserved_) {
         double& next_free = shared_ != nullptr ? shared_->next_free : own_next_free_;
-        // A slot the loop woke up late for is not lost: up to kCatchUp of
-        // lateness is made good by the next slots, so a busy machine does
-        // not lower the rate. Beyond that (the link was idle) time restarts
-        // from now: idleness buys at most kCatchUp's worth of burst.
-        slot_ = std::max(next_free, now - kCatchUp);
+        // While data waits, a slot the loop woke up late for is not lost:
+        // up to kCatchUp of lateness is made good by the next slots, so a
+        // busy machine does not lower the rate. After an idle spell (the
+        // queue ran empty) time restarts from now: idleness buys no burst.
+        slot_ = std::max(next_free, backlogged_ ? now - kCatchUp : now);
+        backlogged_ = true;
         next_free = slot_ + static_cast<double>(piece) * 1e6 / rate_;
         reserved_ = true;
         reserved_size_ = piece;
@@ -94,6 +96,7 @@ class BandwidthStage final : public Stage {
   double own_next_free_ = 0;
   std::deque<Chunk> queue_;
   bool reserved_ = false;
+  bool backlogged_ = false;  // data waited since the last slot was taken
   double slot_ = 0;
   size_t reserved_size_ = 0;
 };

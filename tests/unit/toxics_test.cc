@@ -259,8 +259,9 @@ TEST_CASE("latency: an update (ramp step) applies to later chunks") {
 // How the fake clock follows the pipeline's timers.
 enum class Clock {
   exact,  // to next_wakeup() itself
-  relay,  // as relay_direction.cc arms its uv timer: whole ms, rounded up;
-          // when a due timer does nothing, the loop spins until uv_now ticks
+  relay,  // as libuv's timers would (issue 9): whole ms, rounded up; when a
+          // due timer does nothing, the loop spins until uv_now ticks
+  late,   // a loaded machine: each wake-up 0-4 ms after next_wakeup()
 };
 
 struct Saturated {
@@ -285,6 +286,9 @@ Saturated saturate(Pipeline& p, FakeOwner& owner, double seconds, size_t backlog
     Micros wake = p.next_wakeup();
     if (clock == Clock::relay && wake != kNever) {
       wake = (wake + kMicrosPerMs - 1) / kMicrosPerMs * kMicrosPerMs;
+    }
+    if (clock == Clock::late && wake != kNever) {
+      wake += static_cast<Micros>((static_cast<uint64_t>(wake) * 2654435761ULL) % 4000);
     }
     if (wake > end) break;
     if (wake > owner.clock) owner.clock = wake;
@@ -343,6 +347,38 @@ TEST_CASE("bandwidth: exact timers, rates with whole-microsecond slots") {
     CHECK(static_cast<double>(r.bytes) == doctest::Approx(rate * 2).epsilon(0.03));
     CHECK(static_cast<double>(busiest(owner, ms(100))) <= rate * 0.1 * 1.15 + 1);
   }
+}
+
+TEST_CASE("bandwidth: late wake-ups do not lower the rate, from 1 MB/s to 1 GB/s") {
+  // Issue 11: a loaded machine wakes the loop late; while data waits, the
+  // lateness is made good by the next pieces (before: 100 MB/s read 85-97).
+  for (double rate : {1e6, 100e6, 1e9}) {
+    CAPTURE(rate);
+    FakeOwner owner;
+    Pipeline p(owner);
+    p.add(0, make("bandwidth", {rate, 0}));
+    Saturated r = saturate(p, owner, 2.0, 64 * Block::kSize, Clock::late);
+    CHECK(static_cast<double>(r.bytes) == doctest::Approx(rate * 2).epsilon(0.01));
+  }
+}
+
+TEST_CASE("bandwidth: after an idle spell the budget starts afresh, without a burst") {
+  FakeOwner owner;
+  owner.keep_bytes = false;
+  Pipeline p(owner);
+  const double rate = 1e6;  // pieces of 10,000 B, 10 ms apart
+  p.add(0, make("bandwidth", {rate, 0}));
+  p.push(make_blank_chunk(10'000, 0));
+  run_until(p, owner, kNever);
+  REQUIRE(owner.delivered_bytes == 10'000);
+  owner.clock = ms(1000);  // a second of silence, then 5 pieces at once
+  p.push(make_blank_chunk(50'000, owner.clock));
+  run_until(p, owner, kNever);
+  REQUIRE(owner.delivered_bytes == 60'000);
+  REQUIRE(owner.delivered.size() >= 6);
+  // The first piece at once, each next one a piece's time later.
+  CHECK(owner.delivered[1].at == ms(1000));
+  CHECK(owner.delivered.back().at >= ms(1040));
 }
 
 // When a piece takes a fractional number of microseconds (pieces clamped to
