@@ -100,10 +100,14 @@ void RelayDirection::take_read(size_t nread) {
   auto offset = static_cast<uint32_t>(read_offset_);
   read_offset_ += nread;
   push_read(Chunk(block, offset, static_cast<uint32_t>(nread), now()));
-  // Everything read into the block is already written: give it back, so an
-  // idle connection pins no buffer.
-  if (read_block_ == block && block->refs == 1) {
-    block->release();
+  drop_idle_block();
+}
+
+void RelayDirection::drop_idle_block() {
+  // Everything read into the block is written (or dropped): give it back,
+  // so an idle connection pins no buffer.
+  if (read_block_ != nullptr && read_block_->refs == 1) {
+    read_block_->release();
     read_block_ = nullptr;
   }
 }
@@ -167,6 +171,10 @@ void RelayDirection::sink_connected() {
   std::vector<Chunk> waiting = std::move(waiting_);
   waiting_.clear();
   for (auto& chunk : waiting) deliver(std::move(chunk));
+  waiting.clear();
+  // What was read while dialling is written now: its block goes (issue 11:
+  // an idle connection that talked first kept 256 KiB, a page of it in RSS).
+  drop_idle_block();
   check_flushed();
 }
 
@@ -219,6 +227,7 @@ void RelayDirection::on_write(uv_write_t* uv_req, int status) {
     return;
   }
   self->delivered(size);
+  self->drop_idle_block();
   if (self->writes_pending_ == 0 && (self->blocked_ & kSinkBusy) != 0) self->unblock(kSinkBusy);
 }
 

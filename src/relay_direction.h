@@ -140,6 +140,8 @@ class RelayDirection final : public PipelineOwner {
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   void take_read(size_t nread);
+  // Gives the read block back once no chunk uses it.
+  void drop_idle_block();
   void on_read_end(int status);
   void push_read(Chunk&& chunk);
   void on_end_of_stream();

@@ -242,6 +242,14 @@ bool IdleSet::grow_to(const Endpoint& to, const EpollServer& upstream, size_t to
         return false;
       }
       fds_.push_back(fd);
+      // The client talks first, as most do: the relay may still be
+      // dialling when the bytes arrive.
+      char msg[64];
+      std::memset(msg, 'e', sizeof msg);  // 'e': the upstream echoes
+      if (!write_all(fd, msg, sizeof msg, &e)) {
+        *err = "echo write #" + std::to_string(fds_.size()) + ": " + std::strerror(e);
+        return false;
+      }
     }
     // Wait until the relay has dialled upstream for every one of them.
     auto want = upstream_base_ + static_cast<int64_t>(fds_.size());
@@ -261,17 +269,8 @@ bool IdleSet::grow_to(const Endpoint& to, const EpollServer& upstream, size_t to
 bool IdleSet::echo_once(size_t from, std::string* err) {
   // Each connection has carried data once (issue 11's measure): a relay
   // that keeps what it needed for it, a buffer or a pipe, shows here.
-  char msg[64];
-  std::memset(msg, 'e', sizeof msg);  // 'e': the upstream echoes
   for (size_t i = from; i < fds_.size(); ++i) {
-    int e = 0;
-    if (!write_all(fds_[i], msg, sizeof msg, &e)) {
-      *err = "echo write #" + std::to_string(i + 1) + ": " + std::strerror(e);
-      return false;
-    }
-  }
-  for (size_t i = from; i < fds_.size(); ++i) {
-    char back[sizeof msg];
+    char back[64];
     int e = 0;
     if (read_full(fds_[i], back, sizeof back, &e) != sizeof back) {
       *err = "echo read #" + std::to_string(i + 1) + ": " + (e != 0 ? std::strerror(e) : "EOF");

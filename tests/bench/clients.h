@@ -61,7 +61,8 @@ class IdleSet {
   void close_all();
 
  private:
-  // One 64 B round trip on each connection from index `from` on.
+  // Reads the 64 B echo of each connection from index `from` on (each sent
+  // its 64 B right after connecting).
   bool echo_once(size_t from, std::string* err);
   std::vector<int> fds_;
   int64_t upstream_base_ = -1;  // upstream connections open before the first

@@ -1,4 +1,5 @@
 // Clients that connect and send nothing.
+#include "epoll_server.h"
 #include "hostile.h"
 
 using namespace jinx_test;
@@ -42,6 +43,44 @@ TEST_SUITE("hostile") {
       REQUIRE(rec);
       CHECK(rec->bytes == 0);
       CHECK(rec->eof);
+    }
+  }
+
+  TEST_CASE("idle after one echo: at most 3 KiB per connection, with or without a stage") {
+    // Issue 11: a client that talks first sent its bytes while jinx was
+    // still dialling; they were read into a 256 KiB block that the idle
+    // connection kept (5.7 KiB of RSS each). With a stage (here a latency
+    // of 0) the bytes are still read while dialling.
+    constexpr int kClients = 1000;
+    for (bool stage : {false, true}) {
+      CAPTURE(stage);
+      EpollServer up(ServeMode::echo);
+      std::string toml = proxy_toml("p", up.address());
+      if (stage) toml += "[[toxic]]\nproxy = \"p\"\ntype = \"latency\"\nlatency = \"0ms\"\n";
+      auto jinx = JinxProcess::run(toml);
+      std::string addr = jinx->listen_address("p");
+      // Warm up the allocator and the pools with a first batch.
+      std::vector<Socket> clients;
+      auto talk = [&](int n) {
+        std::string msg(64, 'e');
+        for (int i = 0; i < n; ++i) {
+          clients.push_back(connect_or_throw(addr));
+          REQUIRE(send_all(clients.back().fd(), msg).ok());
+        }
+        for (size_t i = clients.size() - static_cast<size_t>(n); i < clients.size(); ++i) {
+          REQUIRE(read_exactly(clients[i].fd(), msg.size(), 5000ms).bytes == msg.size());
+        }
+      };
+      talk(100);
+      std::this_thread::sleep_for(200ms);  // let jinx settle (trim, close callbacks)
+      long before = rss_kib(jinx->pid());
+      talk(kClients);
+      std::this_thread::sleep_for(300ms);
+      long after = rss_kib(jinx->pid());
+      double per = static_cast<double>(after - before) / kClients;
+      MEASURED((stage ? "with" : "without")
+               << " a stage: " << per << " KiB of RSS per idle connection after one echo");
+      CHECK(per <= 3.0);
     }
   }
 
