@@ -181,7 +181,14 @@ void Connection::connect_to(const sockaddr* addr) {
     connecting_ = false;
     close(CloseReason::upstream_unreachable,
           "cannot connect to " + format_sockaddr(addr) + ": " + uv_strerror(err), true);
+    return;
   }
+  // Read the upstream from now on: its socket then joins epoll once, for
+  // the connect and the reads, where starting to read after the connect
+  // costs two more epoll_ctl calls. libuv reports the connect before any
+  // read, so nothing is read before on_connected().
+  down_.sink_connected();  // the client was connected all along
+  down_.unblock(RelayDirection::kNotConnected);
 }
 
 void Connection::on_connected(int status) {

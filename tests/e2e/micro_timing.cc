@@ -129,9 +129,15 @@ TEST_SUITE("micro timing") {
     jinx->wait_event(ev("toxic_on").with("toxic", "x"));
     Socket c = connect_or_throw(jinx->listen_address("t"));
     read_for(c.fd(), 300ms, false);  // past the first burst of socket buffers
-    IoResult r = read_for(c.fd(), 1500ms, false);
-    double rate = fitted_rate(r);
-    MEASURED("configured 100 MB/s, measured " << rate / 1e6 << " MB/s");
+    // Seven windows of 300 ms; their median, so that the few windows in
+    // which the loaded machine stalled the client or jinx do not decide.
+    std::vector<double> rates;
+    for (int i = 0; i < 7; ++i) rates.push_back(fitted_rate(read_for(c.fd(), 300ms, false)));
+    double rate = median_of(rates);
+    std::sort(rates.begin(), rates.end());
+    MEASURED("configured 100 MB/s, measured " << rate / 1e6 << " MB/s (median of seven windows, "
+                                              << rates.front() / 1e6 << " to " << rates.back() / 1e6
+                                              << ")");
     CHECK(rate >= 100e6 * 0.97);
     CHECK(rate <= 100e6 * 1.03);
   }
