@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "address.h"
+#include "loader_http.h"
 #include "parse_errors.h"
 #include "scenario_keys.h"
 #include "schedule.h"
@@ -108,6 +109,17 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
     if (auto b = to_number(*n, Unit::size, "buffer")) {
       if (*b < 1024) error(*n, "buffer must be at least 1KiB");
       p.buffer = static_cast<uint64_t>(*b);
+    }
+  }
+  if (auto protocol = get_string(t, "protocol", "[[proxy]]")) {
+    if (*protocol == "tcp") {
+      p.protocol = ProxyProtocol::tcp;
+    } else if (*protocol == "http") {
+      p.protocol = ProxyProtocol::http;
+    } else if (*protocol == "udp") {
+      p.protocol = ProxyProtocol::udp;
+    } else {
+      error(*t.get("protocol"), "protocol must be 'tcp', 'http' or 'udp'");
     }
   }
   proxy_index_.emplace(p.name, s.proxies.size());
@@ -229,12 +241,14 @@ void Loader::check_toxic_keys(const toml::table& t, const ToxicType* type) {
     for (const auto& a : known->attrs) allowed.push_back(a.name);
   }
   check_keys(t, allowed, "[[toxic]]");
-  if (type == nullptr || type->on_stream()) return;
-  for (std::string_view k : {"stream", "toxicity"}) {
-    if (t.get(k) != nullptr) {
-      error(*t.get(k), "toxic type '" + std::string(type->name) + "' takes no '" + std::string(k) +
-                           "': it acts on the whole proxy");
-    }
+  if (type == nullptr) return;
+  for (std::string_view k : {"stream", "toxicity", "match", "first", "nth"}) {
+    if (t.get(k) == nullptr || toxic_key_applies(k, type->kind)) continue;
+    std::string why = type->kind == ToxicKind::request ? "it acts on whole requests"
+                      : type->on_stream()              ? "only request toxics (http_*) do"
+                                                       : "it acts on the whole proxy";
+    error(*t.get(k),
+          "toxic type '" + std::string(type->name) + "' takes no '" + std::string(k) + "': " + why);
   }
 }
 
@@ -286,6 +300,10 @@ bool Loader::load_attr(const toml::table& t, const ToxicSpec& toxic, const AttrS
     auto p = to_param(*n, a.unit, a.name);
     if (p) *value = *p;
     return p.has_value();
+  }
+  if (n->is_boolean() && a.choices.size() == 2 && a.choices[0] == "false") {
+    *value = Param{n->as_boolean()->get() ? 1.0 : 0.0, n->as_boolean()->get() ? 1.0 : 0.0, false};
+    return true;  // a yes/no choice written as a TOML boolean
   }
   auto text = get_string(t, a.name, "[[toxic]]");
   if (!text) return false;
@@ -371,11 +389,23 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
     bool complete = true;
     for (const auto& a : toxic.type->attrs) {
       Param value;
-      complete = load_attr(t, toxic, a, &value) && complete;
+      std::string text;
+      if (a.numeric()) {
+        complete = load_attr(t, toxic, a, &value) && complete;
+      } else {
+        complete = load_text_attr(*this, t, toxic, a, &text) && complete;
+      }
       toxic.attrs.push_back(value);
+      toxic.texts.push_back(std::move(text));
     }
     if (complete) check_attrs(t, toxic);
   }
+  const ProxySpec* proxy = nullptr;
+  if (const toml::node* n = t.get("proxy"); n != nullptr && n->is_string()) {
+    auto it = proxy_index_.find(n->as_string()->get());
+    if (it != proxy_index_.end()) proxy = &s.proxies[it->second];
+  }
+  load_request_keys(*this, t, toxic, proxy);
   load_schedule(t, toxic);
   name_toxic(t, toxic);
   check_schedule(t, toxic, s);

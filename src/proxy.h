@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "close_reason.h"
+#include "http_plan.h"
 #include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
@@ -29,7 +30,8 @@ struct ActiveToxic {
   uint64_t window = 0;
   std::vector<double> attrs;
   double toxicity = 1;
-  SharedBudget budget[2];  // per direction, for bandwidth scope = "proxy"
+  SharedBudget budget[2];       // per direction, for bandwidth scope = "proxy"
+  RequestWindowState requests;  // request toxics: counts across the proxy's connections
 };
 
 class Proxy {

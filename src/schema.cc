@@ -65,9 +65,23 @@ std::string attr_default_json(const CatalogAttr& a) {
   return quote(format_attr_value(spec, a.default_value));
 }
 
+// A value of an attribute: a choice, a text, a table of texts, or a number.
+std::string attr_value_schema(Unit unit, const std::vector<std::string_view>& choices) {
+  switch (unit) {
+    case Unit::choice:
+      if (choices.size() == 2 && choices[0] == "false") return "{\"type\":\"boolean\"}";
+      return "{\"enum\":" + string_list(choices) + "}";
+    case Unit::text:
+      return "{\"type\":\"string\"}";
+    case Unit::headers:
+      return "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}";
+    default:
+      return definition_ref(unit_definition(unit));
+  }
+}
+
 std::string attr_schema(const CatalogAttr& a) {
-  std::string schema = a.unit == Unit::choice ? "{\"enum\":" + string_list(a.choices) + "}"
-                                              : definition_ref(unit_definition(a.unit));
+  std::string schema = attr_value_schema(a.unit, a.choices);
   return described(schema, a.description, attr_default_json(a));
 }
 
@@ -116,6 +130,12 @@ std::string key_schema(const KeySpec& key, const std::vector<CatalogType>& types
     case KeyValue::choice:
       schema = "{\"enum\":" + string_list(key.choices) + "}";
       break;
+    case KeyValue::http_match:
+      schema =
+          "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+          "\"method\":{\"type\":\"string\"},\"path\":{\"type\":\"string\"},"
+          "\"header\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}}}";
+      break;
     case KeyValue::toxic_type:
       schema = toxic_type_schema(types);
       break;
@@ -163,9 +183,7 @@ std::string all_attr_properties(const std::vector<CatalogType>& types) {
                      std::string(b.description);
         }
       }
-      std::string schema = !same_unit               ? "{}"
-                           : a.unit == Unit::choice ? "{\"enum\":" + string_list(a.choices) + "}"
-                                                    : definition_ref(unit_definition(a.unit));
+      std::string schema = !same_unit ? "{}" : attr_value_schema(a.unit, a.choices);
       out += "," + quote(a.name) + ":" + described(schema, meaning);
     }
   }
@@ -178,7 +196,7 @@ std::string type_rules(const std::vector<CatalogType>& types) {
   for (const auto& t : types) {
     std::vector<std::string_view> allowed;
     for (const auto& k : toxic_keys()) {
-      if (t.per_stream || !per_stream_key(k.name)) allowed.push_back(k.name);
+      if (toxic_key_applies(k.name, t.kind)) allowed.push_back(k.name);
     }
     std::string properties;
     std::vector<std::string_view> required;
@@ -219,7 +237,10 @@ std::string unit_definitions() {
       "{\"type\":\"string\",\"pattern\":" +
       quote(unit_pattern(Unit::probability)) +
       "}],\"description\":\"a number in [0, 1] or a percentage \\\"5%\\\"\"}";
-  for (Unit unit : {Unit::duration, Unit::size, Unit::rate, Unit::probability}) {
+  out +=
+      ",\"count\":{\"type\":\"number\",\"minimum\":0,\"description\":\"a plain number: an "
+      "HTTP status, requests per second\"}";
+  for (Unit unit : {Unit::duration, Unit::size, Unit::rate, Unit::probability, Unit::count}) {
     std::string value = definition_ref(unit_name(unit));
     out += "," + quote(unit_definition(unit)) + ":{\"anyOf\":[" + value +
            ",{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"from\",\"to\"],"
@@ -280,7 +301,7 @@ std::string indent(const std::string& json) {
 std::vector<CatalogType> toxic_catalog() {
   std::vector<CatalogType> catalog;
   for (const ToxicType* type : toxic_types()) {
-    CatalogType entry{type->name, type->on_stream(), type->description, {}};
+    CatalogType entry{type->name, type->on_stream(), type->description, {}, type->kind};
     for (const auto& a : type->attrs) {
       entry.attrs.push_back(
           {a.name, a.unit, a.required, a.default_value, a.description, a.choices});
@@ -301,7 +322,11 @@ std::string_view unit_pattern(Unit unit) {
     case Unit::probability:
       // A percentage up to 100.
       return "^0*(100(\\.0*)?|[0-9]{1,2}(\\.[0-9]*)?|\\.[0-9]+)%$";
+    case Unit::count:
+      return "^[0-9]+$";
     case Unit::choice:
+    case Unit::text:
+    case Unit::headers:
       break;
   }
   return "^.*$";

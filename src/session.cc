@@ -31,7 +31,12 @@ void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, 
   char buf[64];
   for (size_t i = 0; i < spec.type->attrs.size(); ++i) {
     const AttrSpec& a = spec.type->attrs[i];
-    if (a.unit == Unit::choice) {
+    if (!a.numeric()) {
+      std::string value = i < spec.texts.size() ? spec.texts[i] : std::string();
+      std::string quoted;
+      append_json_string(quoted, value);
+      add(a.name, quoted, value);
+    } else if (a.unit == Unit::choice) {
       std::string value = format_attr_value(a, attrs[i]);
       std::string quoted;
       append_json_string(quoted, value);
@@ -41,7 +46,7 @@ void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, 
       add(a.name, buf, format_attr_value(a, attrs[i]));
     }
   }
-  if (spec.type->on_stream()) {
+  if (spec.type->on_stream() || spec.type->kind == ToxicKind::request) {
     std::snprintf(buf, sizeof buf, "%.15g", toxicity);
     add("toxicity", buf, buf);
   }

@@ -20,12 +20,13 @@ const ToxicType& down_toxic();
 const ToxicType& stall_toxic();
 const ToxicType& slow_open_toxic();
 const ToxicType& corrupt_toxic();
+const ToxicType& http_error_toxic();
 
 const std::vector<const ToxicType*>& toxic_types() {
   static const std::vector<const ToxicType*> all = {
       &latency_toxic(),    &bandwidth_toxic(), &slow_close_toxic(), &timeout_toxic(),
       &reset_peer_toxic(), &slicer_toxic(),    &limit_data_toxic(), &down_toxic(),
-      &stall_toxic(),      &slow_open_toxic(), &corrupt_toxic(),
+      &stall_toxic(),      &slow_open_toxic(), &corrupt_toxic(),    &http_error_toxic(),
   };
   return all;
 }
@@ -89,6 +90,12 @@ std::string_view unit_name(Unit unit) {
       return "probability";
     case Unit::choice:
       return "choice";
+    case Unit::count:
+      return "count";
+    case Unit::text:
+      return "text";
+    case Unit::headers:
+      return "headers";
   }
   return "?";
 }
@@ -106,8 +113,12 @@ std::string format_attr_value(const AttrSpec& attr, double value) {
       std::snprintf(buf, sizeof buf, "%.0fB/s", value);
       break;
     case Unit::probability:
+    case Unit::count:
       std::snprintf(buf, sizeof buf, "%g", value);
       break;
+    case Unit::text:
+    case Unit::headers:
+      return {};  // the text is in ToxicSpec::texts
     case Unit::choice: {
       auto i = static_cast<size_t>(std::lround(value));
       return i < attr.choices.size() ? std::string(attr.choices[i]) : "?";

@@ -18,7 +18,9 @@ namespace jinx {
 
 class Stage;
 
-enum class Unit { duration, size, rate, probability, choice };
+// count: a plain number (an HTTP status, requests per second); text: a
+// string; headers: a table of strings (both only on request toxics).
+enum class Unit { duration, size, rate, probability, choice, count, text, headers };
 
 struct AttrSpec {
   std::string_view name;
@@ -31,16 +33,19 @@ struct AttrSpec {
   double min = 0;
   double max = 1e18;
   // Whether { from = X, to = Y } is allowed (every number; not a choice).
-  bool rampable() const { return unit != Unit::choice; }
+  bool rampable() const { return numeric() && unit != Unit::choice; }
+  bool numeric() const { return unit != Unit::text && unit != Unit::headers; }
 };
 
 // What a toxic acts on: the bytes of one direction of each connection (a
 // pipeline stage), or the proxy itself: its listener (down) or its dialling
-// (slow_open). The proxy switches on it; nothing compares type names.
-enum class ToxicKind { stage, down, slow_open };
+// (slow_open), or the requests of an HTTP proxy (request: it adds to each
+// picked request's HttpPlan). The proxy switches on it; nothing compares
+// type names.
+enum class ToxicKind { stage, down, slow_open, request };
 
-// The protocols a toxic applies to, as bits (HTTP and UDP proxies are coming).
-enum Protocol : unsigned { kTcp = 1U << 0 };
+// The protocols a toxic applies to, as bits: a proxy's `protocol` must be one.
+enum Protocol : unsigned { kTcp = 1U << 0, kHttp = 1U << 1, kUdp = 1U << 2 };
 
 // One direction's delivery budget shared by every connection of a proxy
 // (bandwidth with scope = "proxy"). Owned by the active toxic, which removes
@@ -50,6 +55,8 @@ struct SharedBudget {
 };
 
 struct ToxicType;
+struct HttpPlan;
+struct RequestToxicInput;
 
 // Attribute values in base units, indexed like the type's attributes, read by
 // name and in their unit: stages never index attrs[0..2] themselves.
@@ -87,9 +94,13 @@ struct ToxicType {
   unsigned protocols = kTcp;
   // Builds the stage of a stage toxic; nullptr for proxy-level kinds.
   std::unique_ptr<Stage> (*make)(const StageParams&) = nullptr;
+
   // Checks between attributes (slicer's variation < average): empty when
   // fine, else the message and, in *culprit, the attribute to point at.
   std::string (*check)(const Settings& values, std::string_view* culprit) = nullptr;
+  // Adds a request toxic's effect to the plan of a request it picked; false
+  // when it let the request be (a rate limit under its rate).
+  bool (*plan_request)(const RequestToxicInput&, HttpPlan*) = nullptr;
 
   bool on_stream() const { return kind == ToxicKind::stage; }
   const AttrSpec* find_attr(std::string_view attr) const;

@@ -141,7 +141,14 @@ std::optional<double> ValueReader::to_number(const toml::node& node, Unit unit,
       if (!p) error(node, name + ": " + err);
       return p;
     }
+    case Unit::count: {
+      if (node.is_number() && *node.value<double>() >= 0) return *node.value<double>();
+      error(node, name + " must be a number, 0 or more");
+      return std::nullopt;
+    }
     case Unit::choice:
+    case Unit::text:
+    case Unit::headers:
       break;  // handled by the caller, which knows the choices
   }
   return std::nullopt;

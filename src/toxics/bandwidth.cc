@@ -105,7 +105,7 @@ const ToxicType& bandwidth_toxic() {
         0,
         "connection: a budget per connection; proxy: one budget shared by all connections",
         {"connection", "proxy"}}},
-      kTcp,
+      kTcp | kHttp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<BandwidthStage>(p);
       }};

@@ -62,7 +62,7 @@ const ToxicType& corrupt_toxic() {
       ToxicKind::stage,
       "flips one random bit in each passing byte with the given probability",
       {{"probability", Unit::probability, true, 0, "chance that a byte is corrupted", {}, 0, 1}},
-      kTcp,
+      kTcp | kHttp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<CorruptStage>(p);
       }};

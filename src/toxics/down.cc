@@ -10,7 +10,8 @@ const ToxicType& down_toxic() {
       "down",
       ToxicKind::down,
       "closes the listener (connections refused) and open connections; rebinds after",
-      {}};
+      {},
+      kTcp | kHttp};
   return type;
 }
 

@@ -61,7 +61,7 @@ const ToxicType& latency_toxic() {
       "holds each chunk until its read time + latency +/- jitter, keeping order",
       {{"latency", Unit::duration, false, 0, "delay added to each chunk"},
        {"jitter", Unit::duration, false, 0, "uniform spread around latency (never below 0)"}},
-      kTcp,
+      kTcp | kHttp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<LatencyStage>(p);
       }};

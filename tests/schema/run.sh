@@ -28,6 +28,7 @@ declare -A ACCEPTED=(
   [slicer-ramps-cross]="two ramps compared at their ends"
   [rate-too-large]="a rate's maximum (1 EB/s)"
   [upstream-port-zero]="port 0 is fine to listen on, not to dial"
+  [http-error-on-tcp-proxy]="a toxic's type compared with its proxy's protocol"
 )
 
 # taplo itself overflows its stack on these (it exits non-zero, which counts

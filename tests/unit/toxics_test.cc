@@ -47,11 +47,13 @@ TEST_CASE("the registry builds a stage for every stage toxic and none for the ot
     for (const auto& a : type->attrs) attrs.push_back(a.required ? 1 : a.default_value);
     auto stage = make(type->name, attrs);
     CHECK((stage != nullptr) == (type->kind == ToxicKind::stage));
-    CHECK((type->protocols & kTcp) != 0);
+    // Every toxic acts on HTTP proxies; request toxics only there.
+    CHECK((type->protocols & kHttp) != 0);
+    CHECK(((type->protocols & kTcp) != 0) == (type->kind != ToxicKind::request));
     for (const auto& a : type->attrs) {
       if (!a.required) CHECK(a.min <= a.default_value);
       CHECK(a.default_value <= a.max);
-      CHECK(a.rampable() == (a.unit != Unit::choice));
+      CHECK(a.rampable() == (a.unit != Unit::choice && a.numeric()));
     }
   }
   CHECK(make("no_such_toxic", {}) == nullptr);
@@ -112,7 +114,7 @@ TEST_CASE("the toxic registry: lookups, settings by name, units and printed valu
   for (const ToxicType* t : toxic_types()) names.insert(std::string(t->name));
   CHECK(names == std::set<std::string>{"latency", "bandwidth", "slow_close", "timeout",
                                        "reset_peer", "slicer", "limit_data", "down", "stall",
-                                       "slow_open", "corrupt"});
+                                       "slow_open", "corrupt", "http_error"});
   CHECK(format_attr_value(*bw->find_attr("rate"), 125000) == "125000B/s");
   CHECK(format_attr_value(*bw->find_attr("scope"), 1) == "proxy");
   CHECK(format_attr_value(*find_toxic_type("latency")->find_attr("latency"), 250) == "250ms");
