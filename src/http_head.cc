@@ -230,6 +230,7 @@ void ResponseHead::message_done(StageIo& io, bool upgraded) {
   mode_ = Mode::hold;
   if (current_ == nullptr) return;  // an interim response
   current_->bytes_down = parser_.body_bytes();
+  current_->finished_at = std::max(io.now(), last_release_);
   HttpExchange& done = *current_;
   current_ = nullptr;
   layer_.end_exchange(done);

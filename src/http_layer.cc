@@ -1,5 +1,7 @@
 #include "http_layer.h"
 
+#include <algorithm>
+
 #include "connection.h"
 #include "event_log.h"
 #include "proxy.h"
@@ -142,7 +144,8 @@ void HttpLayer::report(const HttpExchange& ex) {
   } else {
     e.null("upstream_ms");
   }
-  e.num("duration_ms", ms(now() - ex.started), 3)
+  Micros end = std::max(ex.finished_at, now());
+  e.num("duration_ms", ms(end - ex.started), 3)
       .num("bytes_up", ex.bytes_up)
       .num("bytes_down", ex.bytes_down)
       .strings("toxics", names.data(), names.data() + names.size());

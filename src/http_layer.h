@@ -44,9 +44,10 @@ struct HttpExchange {
   std::string method;
   std::string path;
   HttpPlan plan;
-  Micros started = 0;     // the request's headers complete
-  Micros sent_at = 0;     // the request's headers went on upstream
-  Micros headers_at = 0;  // the response's headers arrived
+  Micros started = 0;      // the request's headers complete
+  Micros sent_at = 0;      // the request's headers went on upstream
+  Micros headers_at = 0;   // the response's headers arrived
+  Micros finished_at = 0;  // its last byte leaves (later than now when jinx holds it)
   unsigned status = 0;
   uint64_t bytes_up = 0;  // body bytes of the request
   uint64_t bytes_down = 0;

@@ -266,7 +266,55 @@ check "same seed, same failed requests" \
   "$([ "$first_run" = "$second_run" ] && [ "$first_run" != "[]" ]; echo $?)" \
   "$first_run vs $second_run"
 
-# 7. toxicity 0.1 over 10,000 requests: wrk sees 10 % +- 1 pt non-2xx. Each
+# 7. http_delay: 200 ms before the request goes upstream, 100 ms before the
+#    response's first byte; a request on another connection meanwhile is
+#    not held up.
+scenario delay 'type = "http_delay"
+request = "200ms"
+response = "100ms"
+match = { path = "/a" }'
+through delay bash -c 'curl -sS -o /dev/null -w "%{time_starttransfer}" "http://$JINX_WEB/a" >a.time &
+  sleep 0.05; curl -sS -o /dev/null -w "%{time_starttransfer}" "http://$JINX_WEB/b" >b.time; wait'
+ok=$(python3 -c "a, b = float(open('a.time').read()), float(open('b.time').read()); print(0 if a >= 0.3 and b < 0.15 else 1)" 2>&1)
+# upstream_ms counts from the (late) request to the response headers, before
+# the response delay: the upstream itself was quick.
+times=$(jq -r 'select(.event == "http_request" and .path == "/a") | "\(.upstream_ms) \(.duration_ms)"' delay.events)
+check "http_delay: request and response late, other connections not" \
+  "$([ "$ok" = 0 ] && python3 -c "import sys; u, d = map(float, '$times'.split()); sys.exit(0 if u < 100 and d >= 300 else 1)"; echo $?)" \
+  "/a first byte after $(cat a.time 2>/dev/null) s, /b after $(cat b.time 2>/dev/null) s, upstream_ms duration_ms: $times" \
+  "$(cat delay.events)"
+
+# 8. http_abort: the 8 MiB body cut after 1000 bytes, by FIN and by RST.
+scenario abort 'type = "http_abort"
+after = 1000
+match = { path = "/large.bin" }'
+through abort bash -c 'curl -sS -o cut.bin "http://$JINX_WEB/large.bin"; echo "exit $?"'
+size=$(stat -c %s cut.bin 2>/dev/null)
+check "http_abort how = close: 1000 body bytes, then FIN" \
+  "$([ "$size" = 1000 ] && grep -q 'exit 18' abort.out; echo $?)" "size $size, $(tail -1 abort.out)" \
+  "$(cat abort.events)"
+scenario abort_reset 'type = "http_abort"
+after = 1000
+how = "reset"
+match = { path = "/large.bin" }'
+through abort_reset bash -c 'curl -sS -o cut.bin "http://$JINX_WEB/large.bin"; echo "exit $?"'
+reason=$(jq -r 'select(.event == "conn_close") | .reason' abort_reset.events)
+check "http_abort how = reset: the connection is reset" \
+  "$(grep -Eq 'exit (56|18)' abort_reset.out && [ "$reason" = toxic ]; echo $?)" \
+  "$(tail -1 abort_reset.out), reason $reason" "$(cat abort_reset.events)"
+
+# 9. http_rate_limit: 5 requests per second, then 429 with Retry-After.
+scenario limit 'type = "http_rate_limit"
+rate = 5'
+urls=$(for i in $(seq 20); do printf -- '-o /dev/null http://$JINX_WEB/hello '; done)
+through limit bash -c "curl -sS -w '%{http_code} ' $urls"
+codes=$(cat limit.out)
+ok=$(python3 -c "
+c = '$codes'.split()
+print(0 if c[:5] == ['200'] * 5 and c.count('429') >= 10 and len(c) == 20 else 1)")
+check "http_rate_limit: 5 through, then 429" "$ok" "codes: $codes"
+
+# 10. toxicity 0.1 over 10,000 requests: wrk sees 10 % +- 1 pt non-2xx. Each
 #    of wrk's 4 threads stops after 2,500 responses (wrk itself then waits
 #    out -d, the bound).
 scenario rate 'type = "http_error"
