@@ -145,6 +145,9 @@ void RequestHead::headers_done(StageIo& io) {
   if (ex.plan.answered_by) {
     drop_held(io);
     mode_ = Mode::drop;
+    // The connection closes after the answer: requests behind it must not
+    // reach the upstream (their answers would follow jinx's close).
+    if (ex.plan.close_after_answer) drop_all_ = true;
     layer_.answer_pending();
     return;
   }
@@ -191,6 +194,8 @@ void ResponseHead::answer_ready(StageIo& io) {
     ToxicIndex by = *ex->plan.answered_by;
     layer_.end_exchange(*ex);  // may forget it
     if (close) {
+      drop_held(io);
+      stop_ = true;  // nothing from the upstream follows jinx's last answer
       layer_.close_after_answer(by);
       return;
     }

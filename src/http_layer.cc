@@ -67,13 +67,14 @@ HttpExchange* HttpLayer::next_to_answer() {
 
 void HttpLayer::end_exchange(HttpExchange& exchange) {
   exchange.response_started = true;
-  if (!exchange.reported) report(exchange);
-  exchange.reported = true;
+  exchange.response_done = true;
   settle();
 }
 
 void HttpLayer::settle() {
-  while (!exchanges_.empty() && exchanges_.front().reported && exchanges_.front().request_done) {
+  while (!exchanges_.empty() && exchanges_.front().response_done &&
+         exchanges_.front().request_done) {
+    report(exchanges_.front());
     exchanges_.pop_front();
   }
 }
@@ -119,10 +120,7 @@ void HttpLayer::close_after_answer(ToxicIndex toxic) {
 }
 
 void HttpLayer::connection_closed() {
-  for (auto& ex : exchanges_) {
-    if (!ex.reported) report(ex);
-    ex.reported = true;
-  }
+  for (const auto& ex : exchanges_) report(ex);
   exchanges_.clear();
 }
 

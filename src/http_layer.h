@@ -19,8 +19,8 @@
 // one `warning` event. A head that has gone plain is transparent: bytes then
 // take the same fast path (splice) as on a TCP proxy.
 //
-// One `http_request` event per exchange, when its response has gone out (or
-// the connection closed before that).
+// One `http_request` event per exchange, when both its request and its
+// response are over (or the connection closed before that).
 #pragma once
 
 #include <deque>
@@ -53,7 +53,7 @@ struct HttpExchange {
   uint64_t bytes_down = 0;
   bool request_done = false;
   bool response_started = false;
-  bool reported = false;
+  bool response_done = false;
 };
 
 class HttpLayer;
@@ -149,10 +149,10 @@ class HttpLayer {
   HttpExchange& begin_exchange(const HttpStreamParser& request);
   // The oldest exchange whose response has not started, or nullptr.
   HttpExchange* next_to_answer();
-  // The response is over: report the exchange (forgotten once its request
-  // is over too).
+  // The response is over; the exchange is reported once its request is
+  // over too (a server may answer before the upload ends).
   void end_exchange(HttpExchange& exchange);
-  // Forgets the exchanges at the front that are over both ways.
+  // Reports and forgets the exchanges at the front that are over both ways.
   void settle();
   // A request was answered by jinx: the response head sends it in its turn.
   void answer_pending();

@@ -74,6 +74,7 @@ http {
   uwsgi_temp_path $TMP/temp/uwsgi;
   scgi_temp_path $TMP/temp/scgi;
   keepalive_requests 1000000;
+  client_max_body_size 64m;
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$PORT;
@@ -85,6 +86,8 @@ http {
     location = /a { return 200 "a\n"; }
     location = /b { return 200 "b\n"; }
     location = /c { return 200 "c\n"; }
+    # Reads the whole body (sending 100 Continue first) before answering.
+    location = /upload { proxy_pass http://127.0.0.1:$PORT/hello; }
   }
 }
 EOF
@@ -172,6 +175,38 @@ EOF
 through pipe timeout 10 python3 pipe.py
 check "pipelined requests answered in order" "$([ "$(tr -d '\n' <pipe.out)" = "200 418 200 418" ]; echo $?)" \
   "statuses: $(cat pipe.out)" "$(cat pipe.events)"
+
+# 3b. close = true: the answer ends the connection; the request pipelined
+#     behind it never reaches nginx.
+scenario pipe_close 'type = "http_error"
+close = true
+match = { path = "/b" }'
+cat >pipe_close.py <<'EOF'
+import os, re, socket
+host, port = os.environ["JINX_WEB"].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+s.sendall(b"".join(b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n" % p for p in (b"a", b"b", b"c")))
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(" ".join(s.decode() for s in re.findall(rb"HTTP/1\.1 (\d{3}) ", data)))
+EOF
+through pipe_close timeout 10 python3 pipe_close.py
+paths=$(jq -r -s '[.[] | select(.event == "http_request") | .path] | join(" ")' pipe_close.events)
+check "http_error close = true: answer, then FIN; nothing after it goes upstream" \
+  "$([ "$(tr -d '\n' <pipe_close.out)" = "200 503" ] && [ "$paths" = "/a /b" ]; echo $?)" \
+  "statuses: $(cat pipe_close.out), exchanges: $paths" "$(cat pipe_close.events)"
+
+# 3c. An 8 MiB upload streams through (curl sends Expect: 100-continue).
+scenario upload ""
+through upload bash -c 'curl -sS -o /dev/null -w "%{http_code}" --data-binary @www/large.bin "http://$JINX_WEB/upload"'
+up=$(jq -r 'select(.event == "http_request") | "\(.method) \(.status) \(.bytes_up)"' upload.events)
+check "an 8 MiB upload with Expect: 100-continue" \
+  "$([ "$(cat upload.out)" = 200 ] && [ "$up" = "POST 200 8388608" ]; echo $?)" \
+  "curl: $(cat upload.out), event: $up" "$(cat upload.events)"
 
 # 4. An upgrade (101) turns the connection into a plain relay: bytes after
 #    it are echoed by the upstream, untouched by the HTTP layer.
