@@ -65,7 +65,7 @@ fuzz:
 	@.ci/install-deps clang libclang-rt-14-dev
 	@test -f $(BUILD)-fuzz/CMakeCache.txt || \
 	  CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJINX_FUZZ=ON
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_loader fuzz_units fuzz_schedule
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_loader fuzz_units fuzz_schedule fuzz_http
 	@tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 # jinx under sustained load: 1,000 connections through 4 proxies while every
