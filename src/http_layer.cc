@@ -126,6 +126,7 @@ void HttpLayer::connection_closed() {
 
 void HttpLayer::report(const HttpExchange& ex) {
   RelayContext& context = proxy_.context();
+  proxy_.count_http_status(ex.status);
   if (!context.events().wants("http_request")) return;
   std::vector<std::string> names;
   for (auto t : ex.plan.touched) names.push_back(context.toxic_spec(t).name);

@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,12 @@ class Proxy {
   size_t open_connections() const { return open_count_; }
   // Adds the bytes delivered so far by open connections.
   void live_bytes(uint64_t* up, uint64_t* down) const;
+  // HTTP proxies: exchanges by status class, [0] none, [1] 1xx ... [5] 5xx,
+  // for the closing summary.
+  void count_http_status(unsigned status) {
+    ++http_statuses_[status >= 100 && status < 600 ? status / 100 : 0];
+  }
+  const std::array<uint64_t, 6>& http_statuses() const { return http_statuses_; }
 
   // Connection bookkeeping.
   void forget(Connection* conn);
@@ -104,6 +111,7 @@ class Proxy {
   bool accept_paused_ = false;
   std::vector<SlowOpen> slow_opens_;
   uv_timer_t* rebind_timer_ = nullptr;
+  std::array<uint64_t, 6> http_statuses_{};
 };
 
 }  // namespace jinx

@@ -400,6 +400,20 @@ void Session::finish() {
         static_cast<unsigned long long>(connections_), human_bytes(closed_bytes_up_).c_str(),
         human_bytes(closed_bytes_down_).c_str(), exit_code_);
     events_.write_text(summary);
+    for (const auto& proxy : proxies_) {
+      if (proxy->spec().protocol != ProxyProtocol::http) continue;
+      // Requests by status class, per HTTP proxy.
+      static const char* classes[] = {"no answer", "1xx", "2xx", "3xx", "4xx", "5xx"};
+      std::string line = "jinx: proxy " + proxy->spec().name + ":";
+      uint64_t total = 0;
+      for (size_t c = 1; c <= 6; ++c) {
+        uint64_t n = proxy->http_statuses()[c % 6];
+        total += n;
+        if (n > 0) line += " " + std::to_string(n) + " " + classes[c % 6] + ",";
+      }
+      line.back() = total == 0 ? ':' : '.';
+      events_.write_text(line + (total == 0 ? " no requests" : "") + "\n");
+    }
   }
   events_.flush();
   // Close whatever is still open so the loop ends.

@@ -154,6 +154,12 @@ answered=$(jq -s '[.[] | select(.event == "http_request" and .answered_by == "ht
 check "keep-alive survives injected errors" "$([ "$conns" = 1 ] && [ "$answered" = 3 ]; echo $?)" \
   "connections: $conns, answered by jinx: $answered"
 
+timeout -k 2 60 "$JINX" run --no-progress --format text first.toml -- \
+  bash -c "curl -sS $urls" >first.text 2>&1
+summary=$(grep '^jinx: proxy web:' first.text)
+check "text summary counts status classes per proxy" \
+  "$([ "$summary" = "jinx: proxy web: 7 2xx, 3 5xx." ]; echo $?)" "summary: $summary" "$(tail -5 first.text)"
+
 # 3. Pipelined requests in one write: each matched and answered in order.
 scenario pipe 'type = "http_error"
 status = 418
