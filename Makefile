@@ -9,8 +9,10 @@ CMAKE_FLAGS ?=
 
 # What `make test` needs beyond the build: the shells the completions are
 # tested in, lintian and dpkg-dev for the package, npm for taplo (the schema),
-# iperf3, dnsmasq and dig for the UDP proxies' oracles.
-TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm iperf3 dnsmasq-base bind9-dnsutils
+# iperf3, dnsmasq and dig for the UDP proxies' oracles, nginx, wrk and curl as
+# the real HTTP referees of the http suite.
+TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm iperf3 dnsmasq-base \
+                 bind9-dnsutils nginx-light wrk curl
 
 .PHONY: all deps test-deps configure test test-sanitize demo install deb bench fuzz soak clean
 
@@ -65,7 +67,7 @@ fuzz:
 	@.ci/install-deps clang libclang-rt-14-dev
 	@test -f $(BUILD)-fuzz/CMakeCache.txt || \
 	  CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJINX_FUZZ=ON
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_loader fuzz_units fuzz_schedule
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_loader fuzz_units fuzz_schedule fuzz_http
 	@tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 # jinx under sustained load: 1,000 connections through 4 proxies while every
