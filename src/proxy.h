@@ -50,7 +50,16 @@ class Proxy {
   void toxic_update(ToxicIndex index, const std::vector<double>& attrs, double toxicity);
   void toxic_off(ToxicIndex index);
 
-  const ProxySpec& spec() const { return spec_; }
+  const ProxySpec& spec() const { return *spec_; }
+
+  // The control API (SPEC 10): a disabled proxy has no listener and no
+  // connection; enabling binds again (the same port once one was bound).
+  bool enabled() const { return enabled_; }
+  void disable();
+  bool enable(std::string* err);
+  // A new listen address or upstream (the spec outlives the proxy); the
+  // proxy is left disabled: enable() binds the new address.
+  void retarget(const ProxySpec& spec);
   const std::string& bound_address() const { return bound_; }
   // Whether every address listened on is a loopback one (a name may be).
   bool listens_on_loopback_only() const;
@@ -85,10 +94,12 @@ class Proxy {
   };
   const SlowOpen* slowest_open() const;
   void go_down();
+  void read_upstream();
   void come_up();
 
   RelayContext& context_;
-  const ProxySpec& spec_;
+  const ProxySpec* spec_;  // retarget() may point it elsewhere
+  bool enabled_ = true;
   // One per address of the listen host (localhost: 127.0.0.1 and ::1); each
   // deletes itself in its close callback.
   std::vector<Listener*> listeners_;
