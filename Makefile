@@ -8,8 +8,9 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
 # What `make test` needs beyond the build: the shells the completions are
-# tested in, lintian and dpkg-dev for the package, npm for taplo (the schema).
-TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm
+# tested in, lintian and dpkg-dev for the package, npm for taplo (the schema)
+# and toxiproxy-node-client, curl for the control API.
+TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm curl
 
 .PHONY: all deps test-deps configure test test-sanitize demo install deb bench fuzz soak clean
 
