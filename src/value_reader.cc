@@ -79,72 +79,82 @@ std::optional<DurationRange> ValueReader::to_range(const toml::node& node, std::
 
 std::optional<double> ValueReader::to_number(const toml::node& node, Unit unit,
                                              std::string_view what) {
-  std::string err;
-  std::string name(what);
   switch (unit) {
     case Unit::duration: {
       auto d = to_duration(node, what);
       if (!d) return std::nullopt;
       return static_cast<double>(*d) / kMicrosPerMs;
     }
-    case Unit::size: {
-      if (auto i = node.value<int64_t>(); i && node.is_integer()) {
-        if (*i < 0) {
-          error(node, name + ": a size cannot be negative");
-          return std::nullopt;
-        }
-        return static_cast<double>(*i);
-      }
-      if (!node.is_string()) {
-        error(node, name + " must be a size: an integer or a string like \"64KiB\"");
-        return std::nullopt;
-      }
-      auto s = parse_size(node.as_string()->get(), &err);
-      if (!s) error(node, name + ": " + err);
-      return s ? std::optional<double>(static_cast<double>(*s)) : std::nullopt;
-    }
-    case Unit::rate: {
-      if (node.is_integer()) {
-        auto i = *node.value<int64_t>();
-        if (i < 0) {
-          error(node, name + ": a rate cannot be negative");
-          return std::nullopt;
-        }
-        if (static_cast<double>(i) > kMaxRate) {
-          error(node, name + ": rate " + std::to_string(i) + " is too large");
-          return std::nullopt;
-        }
-        return static_cast<double>(i);
-      }
-      if (!node.is_string()) {
-        error(node, name + " must be a rate: bytes per second, or a string like \"100KB/s\"");
-        return std::nullopt;
-      }
-      auto r = parse_rate(node.as_string()->get(), &err);
-      if (!r) error(node, name + ": " + err);
-      return r;
-    }
-    case Unit::probability: {
-      if (node.is_number()) {
-        double p = *node.value<double>();
-        if (!(p >= 0 && p <= 1)) {
-          error(node, name + ": probability must be in [0, 1]");
-          return std::nullopt;
-        }
-        return p;
-      }
-      if (!node.is_string()) {
-        error(node, name + " must be a probability: a number in [0, 1] or \"5%\"");
-        return std::nullopt;
-      }
-      auto p = parse_percentage(node.as_string()->get(), &err);
-      if (!p) error(node, name + ": " + err);
-      return p;
-    }
+    case Unit::size:
+      return to_size(node, std::string(what));
+    case Unit::rate:
+      return to_rate(node, std::string(what));
+    case Unit::probability:
+      return to_probability(node, std::string(what));
     case Unit::choice:
       break;  // handled by the caller, which knows the choices
   }
   return std::nullopt;
+}
+
+std::optional<double> ValueReader::to_size(const toml::node& node, const std::string& name) {
+  if (auto i = node.value<int64_t>(); i && node.is_integer()) {
+    if (*i < 0) {
+      error(node, name + ": a size cannot be negative");
+      return std::nullopt;
+    }
+    return static_cast<double>(*i);
+  }
+  if (!node.is_string()) {
+    error(node, name + " must be a size: an integer or a string like \"64KiB\"");
+    return std::nullopt;
+  }
+  std::string err;
+  auto s = parse_size(node.as_string()->get(), &err);
+  if (!s) error(node, name + ": " + err);
+  return s ? std::optional<double>(static_cast<double>(*s)) : std::nullopt;
+}
+
+std::optional<double> ValueReader::to_rate(const toml::node& node, const std::string& name) {
+  if (node.is_integer()) {
+    auto i = *node.value<int64_t>();
+    if (i < 0) {
+      error(node, name + ": a rate cannot be negative");
+      return std::nullopt;
+    }
+    if (static_cast<double>(i) > kMaxRate) {
+      error(node, name + ": rate " + std::to_string(i) + " is too large");
+      return std::nullopt;
+    }
+    return static_cast<double>(i);
+  }
+  if (!node.is_string()) {
+    error(node, name + " must be a rate: bytes per second, or a string like \"100KB/s\"");
+    return std::nullopt;
+  }
+  std::string err;
+  auto r = parse_rate(node.as_string()->get(), &err);
+  if (!r) error(node, name + ": " + err);
+  return r;
+}
+
+std::optional<double> ValueReader::to_probability(const toml::node& node, const std::string& name) {
+  if (node.is_number()) {
+    double p = *node.value<double>();
+    if (!(p >= 0 && p <= 1)) {
+      error(node, name + ": probability must be in [0, 1]");
+      return std::nullopt;
+    }
+    return p;
+  }
+  if (!node.is_string()) {
+    error(node, name + " must be a probability: a number in [0, 1] or \"5%\"");
+    return std::nullopt;
+  }
+  std::string err;
+  auto p = parse_percentage(node.as_string()->get(), &err);
+  if (!p) error(node, name + ": " + err);
+  return p;
 }
 
 std::optional<Param> ValueReader::to_param(const toml::node& node, Unit unit,

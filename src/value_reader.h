@@ -46,6 +46,10 @@ class ValueReader {
   std::optional<Param> to_param(const toml::node& node, Unit unit, std::string_view what);
 
  private:
+  std::optional<double> to_size(const toml::node& node, const std::string& name);
+  std::optional<double> to_rate(const toml::node& node, const std::string& name);
+  std::optional<double> to_probability(const toml::node& node, const std::string& name);
+
   std::vector<Diagnostic>& diags_;
 };
 

@@ -5,6 +5,26 @@
 
 using namespace jinx_test;
 
+namespace {
+
+// A client connects and says hello: it gets its echo, and the upstream saw
+// the dial `delay_ms` after the connect (slow_open).
+void dialled_late(const std::string& addr, EchoServer& up, double delay_ms) {
+  auto t0 = Clock::now();
+  Socket c = connect_or_throw(addr);
+  REQUIRE(send_all(c.fd(), "hello").ok());
+  IoResult r = read_exactly(c.fd(), 5, 3000ms);
+  CHECK(r.data == "hello");
+  REQUIRE(up.log().wait_opened(1, 1000ms));
+  double dialled = ms_between(t0, up.log().get(1).accepted);
+  MEASURED("upstream accepted " << dialled << " ms after the client connected (delay " << delay_ms
+                                << " ms)");
+  CHECK(dialled >= delay_ms - kEarly);
+  CHECK(dialled <= delay_ms + kLate);
+}
+
+}  // namespace
+
 TEST_SUITE("toxics") {
   TEST_CASE("slicer: pieces of average +- variation bytes, `delay` apart, content intact") {
     SourceServer up(1500, 41);
@@ -102,16 +122,7 @@ TEST_SUITE("toxics") {
     std::string addr = jinx->listen_address("p");
     jinx->wait_event(ev("toxic_on").with("toxic", "cold"));
 
-    auto t0 = Clock::now();
-    Socket c = connect_or_throw(addr);
-    REQUIRE(send_all(c.fd(), "hello").ok());
-    IoResult r = read_exactly(c.fd(), 5, 3000ms);
-    CHECK(r.data == "hello");
-    REQUIRE(up.log().wait_opened(1, 1000ms));
-    double dialled = ms_between(t0, up.log().get(1).accepted);
-    MEASURED("upstream accepted " << dialled << " ms after the client connected (delay 300 ms)");
-    CHECK(dialled >= 300 - kEarly);
-    CHECK(dialled <= 300 + kLate);
+    dialled_late(addr, up, 300);
     json upstream = jinx->wait_event(ev("conn_upstream").with("conn", 1));
     CHECK(upstream["upstream"] == up.address());
   }
@@ -128,16 +139,7 @@ TEST_SUITE("toxics") {
     std::string addr = jinx->listen_address("p");
     jinx->wait_event(ev("toxic_off").with("toxic", "brief"));
 
-    auto t0 = Clock::now();
-    Socket c = connect_or_throw(addr);
-    REQUIRE(send_all(c.fd(), "hello").ok());
-    IoResult r = read_exactly(c.fd(), 5, 3000ms);
-    CHECK(r.data == "hello");
-    REQUIRE(up.log().wait_opened(1, 1000ms));
-    double dialled = ms_between(t0, up.log().get(1).accepted);
-    MEASURED("upstream accepted " << dialled << " ms after the client connected (delay 300 ms)");
-    CHECK(dialled >= 300 - kEarly);
-    CHECK(dialled <= 300 + kLate);
+    dialled_late(addr, up, 300);
   }
 
 }  // TEST_SUITE

@@ -8,6 +8,25 @@
 
 using namespace jinx_test;
 
+namespace {
+
+// A running session that gets `sig` ends cleanly with `code`, and says so.
+void signal_ends_session(int sig, int code) {
+  EchoServer up;
+  auto jinx = JinxProcess::run(proxy_toml("p", up.address()));
+  INFO(jinx->describe());
+  jinx->listen_address("p");
+  jinx->send_signal(sig);
+  ExitStatus st = jinx->wait_exit(3000ms);
+  REQUIRE_MESSAGE(st.exited, st.str());
+  CHECK(st.code == code);
+  json end = jinx->wait_event(ev("session_end"));
+  CHECK(end["reason"] == "signal");
+  CHECK(end["exit_code"] == code);
+}
+
+}  // namespace
+
 TEST_SUITE("exit") {
   TEST_CASE("exit: the scenario's duration ends the session with 0") {
     EchoServer up;
@@ -35,31 +54,11 @@ TEST_SUITE("exit") {
   }
 
   TEST_CASE("exit: SIGINT shuts down cleanly with 130") {
-    EchoServer up;
-    auto jinx = JinxProcess::run(proxy_toml("p", up.address()));
-    INFO(jinx->describe());
-    jinx->listen_address("p");
-    jinx->send_signal(SIGINT);
-    ExitStatus st = jinx->wait_exit(3000ms);
-    REQUIRE_MESSAGE(st.exited, st.str());
-    CHECK(st.code == 130);
-    json end = jinx->wait_event(ev("session_end"));
-    CHECK(end["reason"] == "signal");
-    CHECK(end["exit_code"] == 130);
+    signal_ends_session(SIGINT, 130);
   }
 
   TEST_CASE("exit: SIGTERM shuts down cleanly with 143") {
-    EchoServer up;
-    auto jinx = JinxProcess::run(proxy_toml("p", up.address()));
-    INFO(jinx->describe());
-    jinx->listen_address("p");
-    jinx->send_signal(SIGTERM);
-    ExitStatus st = jinx->wait_exit(3000ms);
-    REQUIRE_MESSAGE(st.exited, st.str());
-    CHECK(st.code == 143);
-    json end = jinx->wait_event(ev("session_end"));
-    CHECK(end["reason"] == "signal");
-    CHECK(end["exit_code"] == 143);
+    signal_ends_session(SIGTERM, 143);
   }
 
   TEST_CASE("exit: at shutdown open connections get a FIN and jinx exits within 2 s") {
