@@ -149,6 +149,7 @@ void Proxy::on_accept(uv_stream_t* server, int status) {
   if (connections_ != nullptr) connections_->prev = conn;
   connections_ = conn;
   ++open_count_;
+  ++accepted_;
   context_.connection_opened();
   const SlowOpen* slow = slowest_open();
   if (slow != nullptr && slow->delay > 0) conn->note_toxic(slow->toxic);
@@ -202,7 +203,15 @@ void Proxy::forget(Connection* conn) {
   if (connections_ == conn) connections_ = conn->next;
   conn->prev = conn->next = nullptr;
   --open_count_;
+  closed_up_ += conn->bytes_up();
+  closed_down_ += conn->bytes_down();
   context_.connection_closed();
+}
+
+void Proxy::total_bytes(uint64_t* up, uint64_t* down) const {
+  *up = closed_up_;
+  *down = closed_down_;
+  live_bytes(up, down);
 }
 
 void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {

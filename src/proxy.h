@@ -74,6 +74,10 @@ class Proxy {
   size_t open_connections() const { return open_count_; }
   // Adds the bytes delivered so far by open connections.
   void live_bytes(uint64_t* up, uint64_t* down) const;
+  // Bytes delivered each way by every connection of this proxy so far, and
+  // connections accepted (GET /metrics).
+  void total_bytes(uint64_t* up, uint64_t* down) const;
+  uint64_t accepted() const { return accepted_; }
 
   // Connection bookkeeping.
   void forget(Connection* conn);
@@ -108,6 +112,9 @@ class Proxy {
   std::vector<char> upstream_addr_;          // sockaddr bytes when the upstream is an IP literal
   Connection* connections_ = nullptr;
   size_t open_count_ = 0;
+  uint64_t accepted_ = 0;
+  uint64_t closed_up_ = 0;  // delivered by connections that have finished
+  uint64_t closed_down_ = 0;
   std::vector<std::unique_ptr<ActiveToxic>> active_;
   int down_windows_ = 0;
   bool accept_paused_ = false;

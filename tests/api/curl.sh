@@ -82,6 +82,9 @@ check POST /reset "" 204
 check GET /proxies/a/toxics "" 200 '[]'
 check DELETE /proxies/c "" 204
 check DELETE /proxies/c "" 404 '{"error":"proxy not found","status":404}'
+check GET /metrics "" 200 'toxiproxy_proxy_sent_bytes_total{direction="upstream",proxy="a",'
+check GET /metrics "" 200 'jinx_api_requests_total '
+check POST /metrics "" 405
 # Wrong method, unknown path, browsers.
 check PUT /proxies "" 405
 check GET /populate "" 405

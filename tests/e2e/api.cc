@@ -92,6 +92,13 @@ TEST_SUITE("api") {
     double rtt = echo_rtt_ms(c.fd());
     CHECK(rtt >= 200 - kEarly);
     CHECK(rtt < 200 + kLate);
+    // /metrics counts the bytes delivered each way, under Toxiproxy's names.
+    c = Socket();
+    jinx.wait_event(ev("conn_close"));
+    std::string metrics = http(api, "GET", "/metrics").body;
+    CHECK(
+        contains(metrics, "toxiproxy_proxy_sent_bytes_total{direction=\"upstream\",proxy=\"db\","));
+    CHECK(contains(metrics, "upstream=\"" + up.address() + "\"} 32\n"));
     CHECK(http(api, "PATCH", "/proxies/db/toxics/latency_downstream",
                R"({"attributes":{"latency":0}})")
               .status == 200);
