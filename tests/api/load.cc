@@ -4,7 +4,7 @@
 // API's p99 must stay within 10 ms, every byte must come back in order, and
 // jinx must hold no more descriptors afterwards than before.
 //
-// Usage: jinx_api_load [CONNECTIONS] [CYCLES] [BYTES_PER_CONNECTION]
+// Usage: jinx_api_load [CONNECTIONS] [CYCLES] [BYTES_PER_CONNECTION] [RATE_PER_CONNECTION]
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -102,60 +102,69 @@ struct Bulk {
     }
   }
 
-  void run(ms limit) {
+  // Sends at `rate` bytes/s per connection (0: as fast as possible), in
+  // sweeps every 5 ms, and checks every byte that comes back.
+  void run(ms limit, double rate) {
     int ep = epoll_create1(0);
     for (size_t i = 0; i < conns.size(); ++i) {
       epoll_event e{};
-      e.events = EPOLLIN | EPOLLOUT;
+      e.events = EPOLLIN;
       e.data.u64 = i;
       epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &e);
     }
     std::vector<char> buf(64 * 1024), want(64 * 1024);
-    auto deadline = Clock::now() + limit;
+    auto start = Clock::now();
+    auto deadline = start + limit;
     epoll_event events[256];
     while (finished + failed < conns.size() && Clock::now() < deadline) {
-      int n = epoll_wait(ep, events, 256, 50);
-      for (int k = 0; k < n; ++k) {
-        Conn& c = conns[events[k].data.u64];
-        if (c.done) continue;
-        if ((events[k].events & EPOLLOUT) != 0 && c.sent < bytes) {
-          size_t len = static_cast<size_t>(std::min<uint64_t>(buf.size(), bytes - c.sent));
-          stream_fill(c.seed, c.sent, buf.data(), len);
-          ssize_t w = ::send(c.fd, buf.data(), len, MSG_NOSIGNAL);
-          if (w > 0) c.sent += static_cast<uint64_t>(w);
-          if (c.sent == bytes) {
-            epoll_event e{};
-            e.events = EPOLLIN;
-            e.data.u64 = events[k].data.u64;
-            epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &e);
-          }
-        }
-        if ((events[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
-          ssize_t r = ::recv(c.fd, buf.data(), buf.size(), 0);
-          if (r > 0) {
-            stream_fill(c.seed, c.received, want.data(), static_cast<size_t>(r));
-            if (std::memcmp(buf.data(), want.data(), static_cast<size_t>(r)) != 0) c.corrupt = true;
-            c.received += static_cast<uint64_t>(r);
-            if (c.received == bytes) {
-              c.done = true;
-              ++finished;
-              if (c.corrupt) ++corrupt;
-            }
-          } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-            c.done = true;
-            ++failed;
-          }
-        }
-      }
+      double allowed = rate > 0 ? rate * ms_between(start, Clock::now()) / 1000 : 1e18;
+      for (Conn& c : conns)
+        send_some(c, std::min<double>(allowed, static_cast<double>(bytes)), buf);
+      int n = epoll_wait(ep, events, 256, 5);
+      for (int k = 0; k < n; ++k) receive(conns[events[k].data.u64], buf, want);
     }
     ::close(ep);
+  }
+
+  void send_some(Conn& c, double allowed, std::vector<char>& buf) {
+    while (!c.done && static_cast<double>(c.sent) < allowed) {
+      size_t len = static_cast<size_t>(
+          std::min<double>(static_cast<double>(buf.size()), allowed - static_cast<double>(c.sent)));
+      stream_fill(c.seed, c.sent, buf.data(), len);
+      ssize_t w = ::send(c.fd, buf.data(), len, MSG_NOSIGNAL);
+      if (w <= 0) return;  // full for now (or failed: the read side will tell)
+      c.sent += static_cast<uint64_t>(w);
+    }
+  }
+
+  void receive(Conn& c, std::vector<char>& buf, std::vector<char>& want) {
+    if (c.done) return;
+    ssize_t r = ::recv(c.fd, buf.data(), buf.size(), 0);
+    if (r > 0) {
+      stream_fill(c.seed, c.received, want.data(), static_cast<size_t>(r));
+      if (std::memcmp(buf.data(), want.data(), static_cast<size_t>(r)) != 0) c.corrupt = true;
+      c.received += static_cast<uint64_t>(r);
+      if (c.received == bytes) {
+        c.done = true;
+        ++finished;
+        if (c.corrupt) ++corrupt;
+      }
+    } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      c.done = true;
+      ++failed;
+    }
   }
 };
 
 struct Settings {
   int connections = 1000;
   int cycles = 1000;
-  uint64_t bytes = 256 * 1024;
+  uint64_t bytes = 128 * 1024;
+  // Per connection: 64 KiB/s x 1,000 = 64 MiB/s each way through jinx, for
+  // about as long as the toxic cycles take. Unpaced (0), the three busy
+  // processes of this test alone would saturate a 2-core machine, and the
+  // API's latency would measure the scheduler.
+  double rate = 64 * 1024;
   std::string toxic = R"({"name":"lag","type":"latency","attributes":{"latency":1}})";
 };
 
@@ -166,9 +175,9 @@ bool trial(const Settings& set, JinxProcess& jinx, int ctl, const std::string& l
   std::string pending;
   int fds_before = open_fds(jinx.pid());
   Bulk bulk(listen, set.connections, set.bytes);
-  std::thread traffic([&] { bulk.run(45000ms); });
+  std::thread traffic([&] { bulk.run(45000ms, set.rate); });
   // The toxic goes on and off while the bulk data flows.
-  std::vector<double> latencies;
+  std::vector<double> latencies, adds, removes;
   int unanswered = 0;
   for (int i = 0; i < set.cycles; ++i) {
     auto t0 = Clock::now();
@@ -178,10 +187,17 @@ bool trial(const Settings& set, JinxProcess& jinx, int ctl, const std::string& l
     auto t2 = Clock::now();
     latencies.push_back(ms_between(t0, t1));
     latencies.push_back(ms_between(t1, t2));
+    adds.push_back(ms_between(t0, t1));
+    removes.push_back(ms_between(t1, t2));
     if (on != 200 || off != 204) ++unanswered;
   }
   traffic.join();
   std::sort(latencies.begin(), latencies.end());
+  std::sort(adds.begin(), adds.end());
+  std::sort(removes.begin(), removes.end());
+  std::printf("adds p50 %.2f p99 %.2f, removes p50 %.2f p99 %.2f\n", adds[adds.size() / 2],
+              adds[adds.size() * 99 / 100], removes[removes.size() / 2],
+              removes[removes.size() * 99 / 100]);
   double p50 = latencies[latencies.size() / 2];
   double p99 = latencies[latencies.size() * 99 / 100];
   // Every connection closed by the client: jinx goes back to its descriptors.
@@ -194,10 +210,11 @@ bool trial(const Settings& set, JinxProcess& jinx, int ctl, const std::string& l
     std::this_thread::sleep_for(20ms);
   }
   std::printf(
-      "api under load: %d connections x %llu bytes echoed (%llu finished, %llu failed, "
+      "api under load: %d connections x %llu bytes echoed at %.0f B/s each (%llu finished, %llu "
+      "failed, "
       "%llu corrupt); %d toxic add/remove cycles, %d unanswered; API latency p50 %.2f ms, "
       "p99 %.2f ms, max %.2f ms; jinx fds %d before, %d after\n",
-      set.connections, static_cast<unsigned long long>(set.bytes),
+      set.connections, static_cast<unsigned long long>(set.bytes), set.rate,
       static_cast<unsigned long long>(bulk.finished.load()),
       static_cast<unsigned long long>(bulk.failed.load()),
       static_cast<unsigned long long>(bulk.corrupt.load()), set.cycles, unanswered, p50, p99,
@@ -220,7 +237,8 @@ int main(int argc, char** argv) {
   if (argc > 1) set.connections = std::atoi(argv[1]);
   if (argc > 2) set.cycles = std::atoi(argv[2]);
   if (argc > 3) set.bytes = std::strtoull(argv[3], nullptr, 10);
-  if (argc > 4) set.toxic = argv[4];
+  if (argc > 4) set.rate = std::atof(argv[4]);
+  if (argc > 5) set.toxic = argv[5];
   // Two descriptors per connection here (client and upstream ends).
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
