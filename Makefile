@@ -9,8 +9,9 @@ CMAKE_FLAGS ?=
 
 # What `make test` needs beyond the build: the shells the completions are
 # tested in, lintian and dpkg-dev for the package, npm for taplo (the schema)
-# and toxiproxy-node-client, curl for the control API.
-TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm curl
+# and toxiproxy-node-client, curl for the control API, iperf3, dnsmasq and
+# dig for the UDP proxies' oracles.
+TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm curl iperf3 dnsmasq-base bind9-dnsutils
 
 .PHONY: all deps test-deps configure test test-sanitize demo install deb bench fuzz soak clean
 

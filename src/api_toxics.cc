@@ -22,10 +22,24 @@ double api_unit_factor(const ToxicType& type, const AttrSpec& attr) {
   return 1;  // ms, bytes, probabilities: the registry's base units already
 }
 
-nlohmann::ordered_json api_attributes(const ToxicType& type, const std::vector<double>& values) {
+unsigned protocol_bit(ProxyProtocol protocol) {
+  switch (protocol) {
+    case ProxyProtocol::tcp:
+      return kTcp;
+    case ProxyProtocol::http:
+      return kHttp;
+    case ProxyProtocol::udp:
+      return kUdp;
+  }
+  return kTcp;
+}
+
+nlohmann::ordered_json api_attributes(const ToxicType& type, const std::vector<double>& values,
+                                      unsigned protocol) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (size_t i = 0; i < type.attrs.size() && i < values.size(); ++i) {
     const AttrSpec& a = type.attrs[i];
+    if ((a.protocols & protocol) == 0) continue;
     if (a.unit == Unit::choice) {
       out[std::string(a.name)] = format_attr_value(a, values[i]);
       continue;
@@ -79,7 +93,7 @@ bool read_one(const ToxicType& type, const AttrSpec& a, const nlohmann::json& v,
 
 }  // namespace
 
-bool read_api_attributes(const ToxicType& type, const nlohmann::json& attributes,
+bool read_api_attributes(const ToxicType& type, const nlohmann::json& attributes, unsigned protocol,
                          std::vector<double>* values, std::string* err) {
   if (attributes.is_null()) return true;
   if (!attributes.is_object()) {
@@ -88,8 +102,9 @@ bool read_api_attributes(const ToxicType& type, const nlohmann::json& attributes
   }
   for (const auto& [key, value] : attributes.items()) {
     int i = type.attr_index(key);
-    // Toxiproxy ignores attributes its type does not have; so do we.
-    if (i < 0) continue;
+    // Toxiproxy ignores attributes its type does not have; so do we (and
+    // those of another protocol).
+    if (i < 0 || (type.attrs[static_cast<size_t>(i)].protocols & protocol) == 0) continue;
     if (!read_one(type, type.attrs[static_cast<size_t>(i)], value,
                   &(*values)[static_cast<size_t>(i)], err)) {
       return false;
@@ -114,9 +129,9 @@ bool read_api_attributes(const ToxicType& type, const nlohmann::json& attributes
 }
 
 nlohmann::ordered_json api_toxic_json(const ToxicSpec& spec, const std::vector<double>& values,
-                                      double toxicity) {
+                                      double toxicity, unsigned protocol) {
   nlohmann::ordered_json t;
-  t["attributes"] = api_attributes(*spec.type, values);
+  t["attributes"] = api_attributes(*spec.type, values, protocol);
   t["name"] = spec.name;
   t["type"] = spec.type->name;
   t["stream"] = spec.type->on_stream() ? stream_name(spec.stream) : "downstream";

@@ -25,17 +25,22 @@ const ToxicType& noop_toxic_type();
 // How many base units one API unit of `attr` is (rate: 1000, slicer delay: 0.001).
 double api_unit_factor(const ToxicType& type, const AttrSpec& attr);
 
-// The `attributes` object, in API units, from values in base units.
-nlohmann::ordered_json api_attributes(const ToxicType& type, const std::vector<double>& values);
+// The Protocol bit of a proxy's protocol.
+unsigned protocol_bit(ProxyProtocol protocol);
+
+// The `attributes` object, in API units, from values in base units: those
+// of the attributes that apply to `protocol` (a Protocol bit).
+nlohmann::ordered_json api_attributes(const ToxicType& type, const std::vector<double>& values,
+                                      unsigned protocol);
 
 // Reads an `attributes` object (API units) over *values (base units, the
 // defaults or the current ones); checks each value's range and the type's own
 // check. False with a message naming the attribute.
-bool read_api_attributes(const ToxicType& type, const nlohmann::json& attributes,
+bool read_api_attributes(const ToxicType& type, const nlohmann::json& attributes, unsigned protocol,
                          std::vector<double>* values, std::string* err);
 
 // The toxic as Toxiproxy shows it.
 nlohmann::ordered_json api_toxic_json(const ToxicSpec& spec, const std::vector<double>& values,
-                                      double toxicity);
+                                      double toxicity, unsigned protocol);
 
 }  // namespace jinx

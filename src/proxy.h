@@ -1,7 +1,7 @@
 // A proxy of the scenario at run time: its listener, its open connections,
 // and the toxics active on it. It reaches the session only through
-// RelayContext. A UDP proxy (SPEC 12) is meant to sit beside it with flows
-// in place of connections, on the same context and the same stages.
+// RelayContext. With protocol = "udp" (SPEC 12) it hands everything to a
+// UdpProxy (udp_proxy.h), which has flows in place of connections.
 #pragma once
 
 #include <uv.h>
@@ -21,6 +21,7 @@
 namespace jinx {
 
 class Connection;
+class UdpProxy;
 
 // A toxic whose window is open on this proxy.
 struct ActiveToxic {
@@ -60,7 +61,7 @@ class Proxy {
   // A new listen address or upstream (the spec outlives the proxy); the
   // proxy is left disabled: enable() binds the new address.
   void retarget(const ProxySpec& spec);
-  const std::string& bound_address() const { return bound_; }
+  const std::string& bound_address() const;
   // Whether every address listened on is a loopback one (a name may be).
   bool listens_on_loopback_only() const;
   // The upstream as a socket address when it is an IP literal, else nullptr
@@ -71,13 +72,16 @@ class Proxy {
   }
   RelayContext& context() { return context_; }
   const std::vector<std::unique_ptr<ActiveToxic>>& active() const { return active_; }
-  size_t open_connections() const { return open_count_; }
+  // Open connections, or open flows of a UDP proxy.
+  size_t open_connections() const;
   // Adds the bytes delivered so far by open connections.
   void live_bytes(uint64_t* up, uint64_t* down) const;
   // Bytes delivered each way by every connection of this proxy so far, and
   // connections accepted (GET /metrics).
   void total_bytes(uint64_t* up, uint64_t* down) const;
   uint64_t accepted() const { return accepted_; }
+  // Adds what the open flows of a UDP proxy carried so far.
+  void live_flow_totals(FlowTotals* totals) const;
 
   // Connection bookkeeping.
   void forget(Connection* conn);
@@ -120,6 +124,7 @@ class Proxy {
   bool accept_paused_ = false;
   std::vector<SlowOpen> slow_opens_;
   uv_timer_t* rebind_timer_ = nullptr;
+  std::unique_ptr<UdpProxy> udp_;  // protocol = "udp": it does everything
 };
 
 }  // namespace jinx

@@ -127,7 +127,7 @@ Runner declare_run(CLI::App& sub, const Invocation& invocation) {
                  "Serve Toxiproxy's HTTP API on HOST:PORT (port 0: any free one)");
   sub.add_option("--populate", args->populate,
                  "With --api: create the proxies of a Toxiproxy JSON config file");
-  sub.add_flag("--quiet", args->quiet, "No per-connection events (conn_*)");
+  sub.add_flag("--quiet", args->quiet, "No per-connection or per-flow events (conn_*, flow_*)");
   sub.add_flag("--no-progress", args->no_progress, "No status line on stderr");
   sub.formatter(std::make_shared<RunFormatter>());
   sub.footer(kRunFooter);

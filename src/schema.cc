@@ -65,9 +65,16 @@ std::string attr_default_json(const CatalogAttr& a) {
   return quote(format_attr_value(spec, a.default_value));
 }
 
+// A choice's values; a yes/no choice (latency's reorder) also takes TOML's
+// booleans, as the loader does.
+std::string choice_schema(const std::vector<std::string_view>& choices) {
+  bool yes_no = choices == std::vector<std::string_view>{"false", "true"};
+  return "{\"enum\":" + (yes_no ? "[false,true,\"false\",\"true\"]" : string_list(choices)) + "}";
+}
+
 std::string attr_schema(const CatalogAttr& a) {
-  std::string schema = a.unit == Unit::choice ? "{\"enum\":" + string_list(a.choices) + "}"
-                                              : definition_ref(unit_definition(a.unit));
+  std::string schema =
+      a.unit == Unit::choice ? choice_schema(a.choices) : definition_ref(unit_definition(a.unit));
   return described(schema, a.description, attr_default_json(a));
 }
 
@@ -164,7 +171,7 @@ std::string all_attr_properties(const std::vector<CatalogType>& types) {
         }
       }
       std::string schema = !same_unit               ? "{}"
-                           : a.unit == Unit::choice ? "{\"enum\":" + string_list(a.choices) + "}"
+                           : a.unit == Unit::choice ? choice_schema(a.choices)
                                                     : definition_ref(unit_definition(a.unit));
       out += "," + quote(a.name) + ":" + described(schema, meaning);
     }
@@ -219,7 +226,10 @@ std::string unit_definitions() {
       "{\"type\":\"string\",\"pattern\":" +
       quote(unit_pattern(Unit::probability)) +
       "}],\"description\":\"a number in [0, 1] or a percentage \\\"5%\\\"\"}";
-  for (Unit unit : {Unit::duration, Unit::size, Unit::rate, Unit::probability}) {
+  out +=
+      ",\"count\":{\"type\":\"number\",\"minimum\":0,\"description\":\"a number of "
+      "datagrams\"}";
+  for (Unit unit : {Unit::duration, Unit::size, Unit::rate, Unit::probability, Unit::count}) {
     std::string value = definition_ref(unit_name(unit));
     out += "," + quote(unit_definition(unit)) + ":{\"anyOf\":[" + value +
            ",{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"from\",\"to\"],"
@@ -302,6 +312,7 @@ std::string_view unit_pattern(Unit unit) {
       // A percentage up to 100.
       return "^0*(100(\\.0*)?|[0-9]{1,2}(\\.[0-9]*)?|\\.[0-9]+)%$";
     case Unit::choice:
+    case Unit::count:
       break;
   }
   return "^.*$";

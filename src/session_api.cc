@@ -213,7 +213,10 @@ ordered_json Session::toxics_json(size_t index) const {
   ordered_json list = ordered_json::array();
   for (const auto& [toxic, open] : open_toxics_) {
     const ToxicSpec& spec = toxic_spec(toxic);
-    if (spec.proxy == index) list.push_back(api_toxic_json(spec, open.attrs, open.toxicity));
+    if (spec.proxy == index) {
+      list.push_back(api_toxic_json(spec, open.attrs, open.toxicity,
+                                    protocol_bit(proxies_[index]->spec().protocol)));
+    }
   }
   return list;
 }
@@ -464,7 +467,10 @@ ApiResponse Session::create_toxic(const std::string& proxy, const std::string& b
   }
   if (name.empty()) name = type_name + "_" + stream;
   const ToxicType* type = find_api_toxic_type(type_name);
-  if (type == nullptr) return api_error(400, "invalid toxic type");
+  unsigned protocol = protocol_bit(proxies_[pindex]->spec().protocol);
+  if (type == nullptr || (type->protocols & protocol) == 0) {
+    return api_error(400, "invalid toxic type");
+  }
   if (find_open_toxic(pindex, name) >= 0) return api_error(409, "toxic already exists");
   for (const ToxicSpec& s : scenario_.toxics) {
     // The timeline's toxic of that name may open later: the name is taken.
@@ -473,8 +479,8 @@ ApiResponse Session::create_toxic(const std::string& proxy, const std::string& b
   std::vector<double> values;
   for (const AttrSpec& a : type->attrs) values.push_back(a.default_value);
   std::string why;
-  if (!read_api_attributes(*type, obj.contains("attributes") ? obj["attributes"] : json(), &values,
-                           &why)) {
+  if (!read_api_attributes(*type, obj.contains("attributes") ? obj["attributes"] : json(), protocol,
+                           &values, &why)) {
     return bad_body(why);
   }
   ToxicSpec spec;
@@ -493,7 +499,7 @@ ApiResponse Session::create_toxic(const std::string& proxy, const std::string& b
   open_toxics_[index] = OpenToxic{window, values, toxicity};
   emit_toxic_on(index, window, values, toxicity);
   proxies_[pindex]->toxic_on(api_toxics_.back(), ToxicIndex(index), window, values, toxicity);
-  return json_response(200, api_toxic_json(api_toxics_.back(), values, toxicity));
+  return json_response(200, api_toxic_json(api_toxics_.back(), values, toxicity, protocol));
 }
 
 ApiResponse Session::show_toxic(const std::string& proxy, const std::string& toxic) {
@@ -502,8 +508,9 @@ ApiResponse Session::show_toxic(const std::string& proxy, const std::string& tox
   int index = find_open_toxic(static_cast<size_t>(pindex), toxic);
   if (index < 0) return api_error(404, "toxic not found");
   const OpenToxic& open = open_toxics_[static_cast<size_t>(index)];
-  return json_response(
-      200, api_toxic_json(toxic_spec(static_cast<size_t>(index)), open.attrs, open.toxicity));
+  unsigned protocol = protocol_bit(proxies_[static_cast<size_t>(pindex)]->spec().protocol);
+  return json_response(200, api_toxic_json(toxic_spec(static_cast<size_t>(index)), open.attrs,
+                                           open.toxicity, protocol));
 }
 
 ApiResponse Session::update_toxic(const std::string& proxy, const std::string& toxic,
@@ -528,8 +535,9 @@ ApiResponse Session::update_toxic(const std::string& proxy, const std::string& t
     }
   }
   std::string why;
+  unsigned protocol = protocol_bit(proxies_[spec.proxy]->spec().protocol);
   if (!read_api_attributes(*spec.type, obj.contains("attributes") ? obj["attributes"] : json(),
-                           &updated.attrs, &why)) {
+                           protocol, &updated.attrs, &why)) {
     return bad_body(why);
   }
   open_toxics_[index] = updated;
@@ -543,7 +551,7 @@ ApiResponse Session::update_toxic(const std::string& proxy, const std::string& t
       .object("attributes", attrs_json, text)
       .str("source", source_);
   proxies_[spec.proxy]->toxic_update(ToxicIndex(index), updated.attrs, updated.toxicity);
-  return json_response(200, api_toxic_json(spec, updated.attrs, updated.toxicity));
+  return json_response(200, api_toxic_json(spec, updated.attrs, updated.toxicity, protocol));
 }
 
 ApiResponse Session::delete_toxic(const std::string& proxy, const std::string& toxic) {

@@ -20,12 +20,16 @@ const ToxicType& down_toxic();
 const ToxicType& stall_toxic();
 const ToxicType& slow_open_toxic();
 const ToxicType& corrupt_toxic();
+const ToxicType& loss_toxic();
+const ToxicType& duplicate_toxic();
+const ToxicType& reorder_toxic();
 
 const std::vector<const ToxicType*>& toxic_types() {
   static const std::vector<const ToxicType*> all = {
       &latency_toxic(),    &bandwidth_toxic(), &slow_close_toxic(), &timeout_toxic(),
       &reset_peer_toxic(), &slicer_toxic(),    &limit_data_toxic(), &down_toxic(),
-      &stall_toxic(),      &slow_open_toxic(), &corrupt_toxic(),
+      &stall_toxic(),      &slow_open_toxic(), &corrupt_toxic(),    &loss_toxic(),
+      &duplicate_toxic(),  &reorder_toxic(),
   };
   return all;
 }
@@ -89,6 +93,8 @@ std::string_view unit_name(Unit unit) {
       return "probability";
     case Unit::choice:
       return "choice";
+    case Unit::count:
+      return "count";
   }
   return "?";
 }
@@ -106,6 +112,7 @@ std::string format_attr_value(const AttrSpec& attr, double value) {
       std::snprintf(buf, sizeof buf, "%.0fB/s", value);
       break;
     case Unit::probability:
+    case Unit::count:
       std::snprintf(buf, sizeof buf, "%g", value);
       break;
     case Unit::choice: {

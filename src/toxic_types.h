@@ -17,8 +17,11 @@
 namespace jinx {
 
 class Stage;
+class DatagramStage;
+struct DatagramParams;
 
-enum class Unit { duration, size, rate, probability, choice };
+// count: a plain number of things (datagrams), not a size in bytes.
+enum class Unit { duration, size, rate, probability, choice, count };
 
 struct AttrSpec {
   std::string_view name;
@@ -30,6 +33,8 @@ struct AttrSpec {
   // The range allowed, in base units, checked at both ends of a ramp.
   double min = 0;
   double max = 1e18;
+  // The proxies it may be given on (latency's `reorder` is for UDP only).
+  unsigned protocols = ~0U;
   // Whether { from = X, to = Y } is allowed (every number; not a choice).
   bool rampable() const { return unit != Unit::choice; }
 };
@@ -39,8 +44,8 @@ struct AttrSpec {
 // (slow_open). The proxy switches on it; nothing compares type names.
 enum class ToxicKind { stage, down, slow_open };
 
-// The protocols a toxic applies to, as bits (HTTP and UDP proxies are coming).
-enum Protocol : unsigned { kTcp = 1U << 0 };
+// The protocols a toxic (or one of its attributes) applies to, as bits.
+enum Protocol : unsigned { kTcp = 1U << 0, kHttp = 1U << 1, kUdp = 1U << 2 };
 
 // One direction's delivery budget shared by every connection of a proxy
 // (bandwidth with scope = "proxy"). Owned by the active toxic, which removes
@@ -90,6 +95,9 @@ struct ToxicType {
   // Checks between attributes (slicer's variation < average): empty when
   // fine, else the message and, in *culprit, the attribute to point at.
   std::string (*check)(const Settings& values, std::string_view* culprit) = nullptr;
+  // Builds the stage on one direction of a UDP flow (datagram_stage.h), for
+  // a stage toxic that applies to UDP; the same name serves both protocols.
+  std::unique_ptr<DatagramStage> (*make_datagram)(const DatagramParams&) = nullptr;
 
   bool on_stream() const { return kind == ToxicKind::stage; }
   const AttrSpec* find_attr(std::string_view attr) const;
