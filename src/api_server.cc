@@ -50,6 +50,10 @@ void ApiServer::on_accept(int status) {
     conn->close();
     return;
   }
+  add_client(conn);
+}
+
+void ApiServer::add_client(ApiConnection* conn) {
   conn->next = first_;
   if (first_ != nullptr) first_->prev = conn;
   first_ = conn;
@@ -59,6 +63,16 @@ void ApiServer::on_accept(int status) {
     return;
   }
   conn->start();
+}
+
+bool ApiServer::adopt(int fd) {
+  auto* conn = new ApiConnection(*this);
+  if (uv_tcp_open(conn->tcp(), fd) != 0) {
+    conn->close();
+    return false;
+  }
+  add_client(conn);
+  return true;
 }
 
 void ApiServer::forget(ApiConnection* conn) {

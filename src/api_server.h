@@ -48,6 +48,9 @@ class ApiServer {
   // "ip:port" actually bound.
   const std::string& bound_address() const { return bound_; }
   bool loopback_only() const { return loopback_; }
+  // Serves a connected stream socket as a client (the fuzz target hands it
+  // one end of a socketpair); false when libuv cannot take it.
+  bool adopt(int fd);
   // Closes the listener and every client; handles free themselves.
   void close();
   size_t clients() const { return clients_; }
@@ -63,6 +66,7 @@ class ApiServer {
 
  private:
   void on_accept(int status);
+  void add_client(ApiConnection* conn);
 
   uv_loop_t* loop_;
   ApiHandler& handler_;
