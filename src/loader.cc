@@ -508,6 +508,18 @@ Scenario Loader::load(const toml::table& root) {
       error(*n, "seed must be an unsigned 64-bit integer");
     }
   }
+  if (const toml::node* n = root.get("api")) {
+    std::string host;
+    uint16_t port = 0;
+    std::string why;
+    if (!n->is_string()) {
+      error(*n, "api must be a string \"HOST:PORT\"");
+    } else if (!split_host_port(n->as_string()->get(), &host, &port, &why)) {
+      error(*n, "api: " + why);
+    } else {
+      s.api = n->as_string()->get();
+    }
+  }
   auto tables = [&](std::string_view key, auto&& each) {
     const toml::node* n = root.get(key);
     if (n == nullptr) return;
