@@ -228,6 +228,10 @@ TEST_SUITE("udp") {
     CHECK(jinx->find(ev("flow_open")).size() == 2);
   }
 
+}  // TEST_SUITE
+
+// A timing bound: run alone (ctest micro_timing), not beside iperf3 or the soak.
+TEST_SUITE("micro timing") {
   TEST_CASE("udp: latency over 10,000 datagrams: none early, the median within 1 ms") {
     UdpEchoServer up;
     auto jinx = JinxProcess::run(udp_proxy(up.address()) +
