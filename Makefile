@@ -9,8 +9,10 @@ CMAKE_FLAGS ?=
 
 # What `make test` needs beyond the build: the shells the completions are
 # tested in, lintian and dpkg-dev for the package, npm for taplo (the schema),
-# nginx, wrk and curl as the real HTTP referees of the http suite.
-TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm nginx-light wrk curl
+# iperf3, dnsmasq and dig for the UDP proxies' oracles, nginx, wrk and curl
+# as the real HTTP referees of the http suite.
+TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm iperf3 dnsmasq-base bind9-dnsutils \
+                 nginx-light wrk curl
 
 .PHONY: all deps test-deps configure test test-sanitize demo install deb bench fuzz soak clean
 

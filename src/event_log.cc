@@ -280,7 +280,8 @@ Event& Event::object(std::string_view k, std::string_view json, std::string_view
 }
 
 bool EventLog::wants(std::string_view event) const {
-  return !(quiet_ && event.substr(0, 5) == "conn_");
+  // Per-connection and per-flow events: a storm of either would drown the rest.
+  return !(quiet_ && (event.substr(0, 5) == "conn_" || event.substr(0, 5) == "flow_"));
 }
 
 }  // namespace jinx

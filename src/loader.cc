@@ -29,6 +29,14 @@ const std::vector<std::string_view> kTopKeys = key_names(top_level_keys());
 const std::vector<std::string_view> kProxyKeys = key_names(proxy_keys());
 const std::vector<std::string_view> kToxicKeys = key_names(toxic_keys());
 
+// The registry's bit for a proxy's protocol, and its name in messages.
+unsigned protocol_bit(ProxyProtocol p) {
+  return p == ProxyProtocol::udp ? kUdp : p == ProxyProtocol::http ? kHttp : kTcp;
+}
+std::string protocol_label(ProxyProtocol p) {
+  return p == ProxyProtocol::udp ? "UDP" : p == ProxyProtocol::http ? "HTTP" : "TCP";
+}
+
 // Walks the document: the tables, their keys and the rules between them.
 class Loader : private ValueReader {
  public:
@@ -38,6 +46,9 @@ class Loader : private ValueReader {
 
  private:
   void load_proxy(const toml::table& t, Scenario& s);
+  void load_protocol(const toml::table& t, ProxySpec& p);
+  void load_udp_keys(const toml::table& t, ProxySpec& p);
+  void check_protocol(const toml::table& t, const ToxicSpec& toxic, const Scenario& s);
   void load_toxic(const toml::table& t, Scenario& s, size_t order);
   const ToxicType* load_type(const toml::table& t, SourcePos pos);
   void check_toxic_keys(const toml::table& t, const ToxicType* type);
@@ -51,7 +62,7 @@ class Loader : private ValueReader {
   // Lookups that keep large files linear.
   std::unordered_set<std::string> proxy_names_;
   std::unordered_map<std::string, std::string> proxy_envs_;  // JINX_ name -> proxy
-  std::unordered_map<std::string, std::string> listens_;     // host:port -> proxy
+  std::unordered_map<std::string, std::string> listens_;     // "tcp|udp host:port" -> proxy
   std::unordered_map<std::string, size_t> proxy_index_;
   std::unordered_set<std::string> toxic_names_;
   std::unordered_map<std::string, int> next_default_;  // "<proxy>-<type>-" -> next n
@@ -78,13 +89,18 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
             "proxies '" + it->second + "' and '" + *name + "' would share the variable " + env);
     }
   }
+  load_protocol(t, p);
   auto listen = get_string(t, "listen", "[[proxy]]");
   if (!listen) {
     if (t.get("listen") == nullptr) error(p.pos, "[[proxy]] needs a 'listen' address");
   } else if (std::string err; !split_host_port(*listen, &p.listen_host, &p.listen_port, &err)) {
     error(*t.get("listen"), "listen: " + err);
   } else if (p.listen_port != 0) {
-    auto [it, fresh] = listens_.emplace(join_host_port(p.listen_host, p.listen_port), p.name);
+    // TCP and UDP ports are apart: a TCP and a UDP proxy may share one
+    // (DNS, iperf3 and QUIC with fallback serve both on one port).
+    std::string transport = p.protocol == ProxyProtocol::udp ? "udp " : "tcp ";
+    auto [it, fresh] =
+        listens_.emplace(transport + join_host_port(p.listen_host, p.listen_port), p.name);
     if (!fresh) {
       error(*t.get("listen"),
             "proxy '" + p.name + "' listens on " + *listen + ", like proxy '" + it->second + "'");
@@ -111,19 +127,74 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
       p.buffer = static_cast<uint64_t>(*b);
     }
   }
-  if (auto protocol = get_string(t, "protocol", "[[proxy]]")) {
-    if (*protocol == "tcp") {
-      p.protocol = ProxyProtocol::tcp;
-    } else if (*protocol == "http") {
-      p.protocol = ProxyProtocol::http;
-    } else if (*protocol == "udp") {
-      p.protocol = ProxyProtocol::udp;
-    } else {
-      error(*t.get("protocol"), "protocol must be 'tcp', 'http' or 'udp'");
-    }
-  }
+  load_udp_keys(t, p);
   proxy_index_.emplace(p.name, s.proxies.size());
   s.proxies.push_back(std::move(p));
+}
+
+void Loader::load_protocol(const toml::table& t, ProxySpec& p) {
+  auto protocol = get_string(t, "protocol", "[[proxy]]");
+  if (!protocol) return;
+  if (*protocol == "tcp") {
+    p.protocol = ProxyProtocol::tcp;
+  } else if (*protocol == "http") {
+    p.protocol = ProxyProtocol::http;
+  } else if (*protocol == "udp") {
+    p.protocol = ProxyProtocol::udp;
+  } else {
+    error(*t.get("protocol"), "protocol must be 'tcp', 'http' or 'udp'");
+  }
+}
+
+// idle_timeout and max_flows: flows are UDP's, so only a UDP proxy takes them.
+void Loader::load_udp_keys(const toml::table& t, ProxySpec& p) {
+  for (std::string_view key : {"idle_timeout", "max_flows"}) {
+    if (t.get(key) != nullptr && p.protocol != ProxyProtocol::udp) {
+      error(*t.get(key), std::string(key) + " applies only to UDP proxies (protocol = \"udp\")");
+    }
+  }
+  if (const toml::node* n = t.get("idle_timeout")) {
+    if (auto d = to_duration(*n, "idle_timeout")) {
+      if (*d < 10 * kMicrosPerMs) error(*n, "idle_timeout must be at least 10ms");
+      p.idle_timeout = *d;
+    }
+  }
+  if (const toml::node* n = t.get("max_flows")) {
+    if (!n->is_integer() || *n->value<int64_t>() < 1) {
+      error(*n, "max_flows must be a whole number of flows, at least 1");
+    } else {
+      p.max_flows = static_cast<uint64_t>(*n->value<int64_t>());
+    }
+  }
+}
+
+// A toxic on a proxy of another protocol, or an attribute its protocol does
+// not take (latency's reorder is for UDP, bandwidth's scope for TCP).
+void Loader::check_protocol(const toml::table& t, const ToxicSpec& toxic, const Scenario& s) {
+  auto proxy_name = get_string(t, "proxy", "[[toxic]]");
+  if (toxic.type == nullptr || !proxy_name) return;
+  auto it = proxy_index_.find(*proxy_name);
+  if (it == proxy_index_.end()) return;
+  const ProxySpec& proxy = s.proxies[it->second];
+  unsigned bit = protocol_bit(proxy.protocol);
+  const ToxicType& type = *toxic.type;
+  if ((type.protocols & bit) == 0) {
+    std::string fits;
+    for (const ToxicType* known : toxic_types()) {
+      if ((known->protocols & bit) != 0)
+        fits += (fits.empty() ? "" : ", ") + std::string(known->name);
+    }
+    error(*t.get("type"), "toxic type '" + std::string(type.name) + "' does not apply to " +
+                              protocol_label(proxy.protocol) + " proxy '" + proxy.name + "'; on " +
+                              protocol_label(proxy.protocol) + ": " + fits);
+    return;
+  }
+  for (const auto& a : type.attrs) {
+    if ((a.protocols & bit) != 0 || t.get(a.name) == nullptr) continue;
+    error(*t.get(a.name), std::string(type.name) + " '" + std::string(a.name) +
+                              "' does not apply on " + protocol_label(proxy.protocol) + " proxy '" +
+                              proxy.name + "'");
+  }
 }
 
 void Loader::load_schedule(const toml::table& t, ToxicSpec& toxic) {
@@ -301,9 +372,9 @@ bool Loader::load_attr(const toml::table& t, const ToxicSpec& toxic, const AttrS
     if (p) *value = *p;
     return p.has_value();
   }
-  if (n->is_boolean() && a.choices.size() == 2 && a.choices[0] == "false") {
-    *value = Param{n->as_boolean()->get() ? 1.0 : 0.0, n->as_boolean()->get() ? 1.0 : 0.0, false};
-    return true;  // a yes/no choice written as a TOML boolean
+  if (n->is_boolean() && a.choices == std::vector<std::string_view>{"false", "true"}) {
+    *value = Param{*n->value<bool>() ? 1.0 : 0.0, *n->value<bool>() ? 1.0 : 0.0, false};
+    return true;
   }
   auto text = get_string(t, a.name, "[[toxic]]");
   if (!text) return false;
@@ -385,6 +456,7 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
   toxic.type = load_type(t, toxic.pos);
   check_toxic_keys(t, toxic.type);
   load_target(t, toxic, s);
+  check_protocol(t, toxic, s);
   if (toxic.type != nullptr) {
     bool complete = true;
     for (const auto& a : toxic.type->attrs) {
@@ -400,12 +472,7 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
     }
     if (complete) check_attrs(t, toxic);
   }
-  const ProxySpec* proxy = nullptr;
-  if (const toml::node* n = t.get("proxy"); n != nullptr && n->is_string()) {
-    auto it = proxy_index_.find(n->as_string()->get());
-    if (it != proxy_index_.end()) proxy = &s.proxies[it->second];
-  }
-  load_request_keys(*this, t, toxic, proxy);
+  load_request_keys(*this, t, toxic);
   load_schedule(t, toxic);
   name_toxic(t, toxic);
   check_schedule(t, toxic, s);

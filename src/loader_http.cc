@@ -6,30 +6,6 @@ namespace jinx {
 
 namespace {
 
-unsigned protocol_bit(ProxyProtocol p) {
-  switch (p) {
-    case ProxyProtocol::tcp:
-      return kTcp;
-    case ProxyProtocol::http:
-      return kHttp;
-    case ProxyProtocol::udp:
-      return kUdp;
-  }
-  return kTcp;
-}
-
-const char* protocol_name(ProxyProtocol p) {
-  switch (p) {
-    case ProxyProtocol::tcp:
-      return "tcp";
-    case ProxyProtocol::http:
-      return "http";
-    case ProxyProtocol::udp:
-      return "udp";
-  }
-  return "?";
-}
-
 // An HTTP token (RFC 9110): what a header name may be made of.
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
@@ -108,17 +84,7 @@ uint64_t read_count(ValueReader& r, const toml::node& n, std::string_view key) {
 
 }  // namespace
 
-void load_request_keys(ValueReader& r, const toml::table& t, ToxicSpec& toxic,
-                       const ProxySpec* proxy) {
-  if (toxic.type != nullptr && proxy != nullptr &&
-      (toxic.type->protocols & protocol_bit(proxy->protocol)) == 0) {
-    std::string proto = protocol_name(proxy->protocol);
-    std::string hint =
-        toxic.type->protocols == kHttp ? "; set protocol = \"http\" on the proxy" : "";
-    r.error(*t.get("type"), "toxic type '" + std::string(toxic.type->name) + "' does not act on " +
-                                proto + " proxies (proxy '" + proxy->name + "' is " + proto + ")" +
-                                hint);
-  }
+void load_request_keys(ValueReader& r, const toml::table& t, ToxicSpec& toxic) {
   // Keys that do not apply to the type were reported with the other keys.
   if (toxic.type == nullptr || toxic.type->kind != ToxicKind::request) return;
   if (const toml::node* n = t.get("match")) load_match(r, *n, toxic);

@@ -1,6 +1,7 @@
-// The parts of a [[toxic]] that concern HTTP proxies (SPEC 11): whether the
-// type applies to its proxy's protocol, `match`, `first` and `nth`, and the
-// text attributes of request toxics (body, headers).
+// The parts of a [[toxic]] that concern HTTP proxies (SPEC 11): `match`,
+// `first` and `nth`, and the text attributes of request toxics (body,
+// headers). Whether a type applies to its proxy's protocol is the loader's
+// check_protocol.
 #pragma once
 
 #include <toml++/toml.h>
@@ -12,9 +13,7 @@
 
 namespace jinx {
 
-// `proxy` is the toxic's proxy, or nullptr when it names none that exists.
-void load_request_keys(ValueReader& reader, const toml::table& t, ToxicSpec& toxic,
-                       const ProxySpec* proxy);
+void load_request_keys(ValueReader& reader, const toml::table& t, ToxicSpec& toxic);
 // A Unit::text attribute (a string) or Unit::headers one (a table of
 // strings, kept as "Name: value\r\n" lines); false when it is invalid.
 bool load_text_attr(ValueReader& reader, const toml::table& t, const ToxicSpec& toxic,

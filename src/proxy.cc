@@ -8,6 +8,7 @@
 #include "event_log.h"
 #include "listen_address.h"
 #include "owned_timer.h"
+#include "udp_proxy.h"
 
 namespace jinx {
 
@@ -41,11 +42,23 @@ Proxy::Proxy(RelayContext& context, const ProxySpec& spec) : context_(context), 
                          reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
     upstream_addr_.assign(bytes, bytes + sizeof(sockaddr_in6));
   }
+  if (spec.protocol == ProxyProtocol::udp) {
+    udp_ = std::make_unique<UdpProxy>(context, spec, literal_upstream());
+  }
 }
 
 Proxy::~Proxy() = default;
 
+const std::string& Proxy::bound_address() const {
+  return udp_ ? udp_->bound_address() : bound_;
+}
+
+size_t Proxy::open_connections() const {
+  return udp_ ? udp_->open_flows() : open_count_;
+}
+
 bool Proxy::listen(std::string* err) {
+  if (udp_) return udp_->listen(err);
   auto fail = [&](const std::string& why) {
     // Once bound, the address is the one actually bound (port 0 became a
     // real port), which is the one bound again after `down`.
@@ -115,11 +128,13 @@ int Proxy::bind_listener(SocketAddress* addr) {
 }
 
 bool Proxy::listens_on_loopback_only() const {
+  if (udp_) return udp_->listens_on_loopback_only();
   return std::all_of(listen_addrs_.begin(), listen_addrs_.end(),
                      [](const SocketAddress& a) { return is_loopback(a); });
 }
 
 void Proxy::close_listener() {
+  if (udp_) udp_->close_listener();
   for (Listener* listener : listeners_) listener->close();
   listeners_.clear();
   if (rebind_timer_ != nullptr) {
@@ -150,11 +165,13 @@ void Proxy::on_accept(uv_stream_t* server, int status) {
 }
 
 void Proxy::pause_accepting() {
+  if (udp_) return;  // a flow's socket is taken only when one is free
   accept_paused_ = true;
   close_listener();
 }
 
 void Proxy::resume_accepting() {
+  if (udp_) return;
   accept_paused_ = false;
   if (down_windows_ == 0) come_up();
 }
@@ -171,13 +188,19 @@ void Proxy::forget(Connection* conn) {
 }
 
 void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {
+  if (udp_) udp_->live_bytes(up, down);
   for (const Connection* c = connections_; c != nullptr; c = c->next) {
     *up += c->bytes_up();
     *down += c->bytes_down();
   }
 }
 
+void Proxy::live_flow_totals(FlowTotals* totals) const {
+  if (udp_) udp_->live_totals(totals);
+}
+
 void Proxy::close_connections(CloseReason reason) {
+  if (udp_) udp_->close_flows(close_reason_name(reason));
   // A connection leaves the list once it has finished closing; one that
   // winds down first stays in it (and counts as open) meanwhile.
   for (Connection* c = connections_; c != nullptr;) {
@@ -189,6 +212,10 @@ void Proxy::close_connections(CloseReason reason) {
 
 void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
                      const std::vector<double>& attrs, double toxicity) {
+  if (udp_) {
+    udp_->toxic_on(spec, index, window, attrs, toxicity);
+    return;
+  }
   switch (spec.type->kind) {
     case ToxicKind::down:
       // Counted: the end of one window leaves another open one in force.
@@ -220,6 +247,10 @@ void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
 }
 
 void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, double toxicity) {
+  if (udp_) {
+    udp_->toxic_update(index, attrs, toxicity);
+    return;
+  }
   const ToxicSpec& spec = context_.toxic_spec(index);
   switch (spec.type->kind) {
     case ToxicKind::down:
@@ -246,6 +277,10 @@ void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, dou
 }
 
 void Proxy::toxic_off(ToxicIndex index) {
+  if (udp_) {
+    udp_->toxic_off(index);
+    return;
+  }
   const ToxicSpec& spec = context_.toxic_spec(index);
   switch (spec.type->kind) {
     case ToxicKind::down:

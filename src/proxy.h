@@ -1,7 +1,7 @@
 // A proxy of the scenario at run time: its listener, its open connections,
 // and the toxics active on it. It reaches the session only through
-// RelayContext. A UDP proxy (SPEC 12) is meant to sit beside it with flows
-// in place of connections, on the same context and the same stages.
+// RelayContext. With protocol = "udp" (SPEC 12) it hands everything to a
+// UdpProxy (udp_proxy.h), which has flows in place of connections.
 #pragma once
 
 #include <uv.h>
@@ -23,6 +23,7 @@
 namespace jinx {
 
 class Connection;
+class UdpProxy;
 
 // A toxic whose window is open on this proxy.
 struct ActiveToxic {
@@ -54,7 +55,7 @@ class Proxy {
   void toxic_off(ToxicIndex index);
 
   const ProxySpec& spec() const { return spec_; }
-  const std::string& bound_address() const { return bound_; }
+  const std::string& bound_address() const;
   // Whether every address listened on is a loopback one (a name may be).
   bool listens_on_loopback_only() const;
   // The upstream as a socket address when it is an IP literal, else nullptr
@@ -65,7 +66,8 @@ class Proxy {
   }
   RelayContext& context() { return context_; }
   const std::vector<std::unique_ptr<ActiveToxic>>& active() const { return active_; }
-  size_t open_connections() const { return open_count_; }
+  // Open connections, or open flows of a UDP proxy.
+  size_t open_connections() const;
   // Adds the bytes delivered so far by open connections.
   void live_bytes(uint64_t* up, uint64_t* down) const;
   // HTTP proxies: exchanges by status class, [0] none, [1] 1xx ... [5] 5xx,
@@ -74,6 +76,8 @@ class Proxy {
     ++http_statuses_[status >= 100 && status < 600 ? status / 100 : 0];
   }
   const std::array<uint64_t, 6>& http_statuses() const { return http_statuses_; }
+  // Adds what the open flows of a UDP proxy carried so far.
+  void live_flow_totals(FlowTotals* totals) const;
 
   // Connection bookkeeping.
   void forget(Connection* conn);
@@ -112,6 +116,7 @@ class Proxy {
   std::vector<SlowOpen> slow_opens_;
   uv_timer_t* rebind_timer_ = nullptr;
   std::array<uint64_t, 6> http_statuses_{};
+  std::unique_ptr<UdpProxy> udp_;  // protocol = "udp": it does everything
 };
 
 }  // namespace jinx

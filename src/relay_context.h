@@ -20,7 +20,31 @@
 namespace jinx {
 
 class EventLog;
+class LoopTimers;
 class Resolver;
+
+// What a UDP flow carried, added up for session_end (SPEC 12).
+struct FlowTotals {
+  uint64_t datagrams_up = 0;  // delivered to the upstream
+  uint64_t datagrams_down = 0;
+  uint64_t bytes_up = 0;
+  uint64_t bytes_down = 0;
+  uint64_t dropped = 0;  // by toxics, full queues and refused sends
+  uint64_t duplicated = 0;
+  uint64_t reordered = 0;
+  uint64_t corrupted = 0;
+
+  void add(const FlowTotals& o) {
+    datagrams_up += o.datagrams_up;
+    datagrams_down += o.datagrams_down;
+    bytes_up += o.bytes_up;
+    bytes_down += o.bytes_down;
+    dropped += o.dropped;
+    duplicated += o.duplicated;
+    reordered += o.reordered;
+    corrupted += o.corrupted;
+  }
+};
 
 class RelayContext {
  public:
@@ -34,6 +58,8 @@ class RelayContext {
   virtual const ToxicSpec& toxic_spec(ToxicIndex toxic) const = 0;
   // Names are resolved on the loop, shared by every proxy (resolver.h).
   virtual Resolver& resolver() = 0;
+  // Microsecond wake-ups on the loop, for stages and connections.
+  virtual LoopTimers& timers() = 0;
   // The session is ending: nothing new is started (no listener rebinds).
   virtual bool ending() const = 0;
 
@@ -44,6 +70,10 @@ class RelayContext {
   virtual void connection_closed() = 0;
   // Bytes delivered by a connection that finished, for session_end.
   virtual void count_closed(uint64_t up, uint64_t down) = 0;
+  // UDP flows are numbered 1, 2, ... across proxies, apart from connections.
+  virtual uint64_t next_flow_id() = 0;
+  // What a flow that ended carried, for session_end.
+  virtual void count_flow(const FlowTotals& totals) = 0;
 
  protected:
   ~RelayContext() = default;

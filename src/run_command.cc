@@ -101,7 +101,7 @@ Runner declare_run(CLI::App& sub, const Invocation& invocation) {
                  "Session length, overrides the scenario's; 0s or inf = until stopped");
   sub.add_option("--start-at", args->start_at,
                  "Bind now, start the timeline at TIME: RFC 3339 (2026-12-01T10:00:00Z) or +DUR");
-  sub.add_flag("--quiet", args->quiet, "No per-connection events (conn_*)");
+  sub.add_flag("--quiet", args->quiet, "No per-connection or per-flow events (conn_*, flow_*)");
   sub.add_flag("--no-progress", args->no_progress, "No status line on stderr");
   sub.formatter(std::make_shared<RunFormatter>());
   sub.footer(kRunFooter);

@@ -18,19 +18,23 @@ struct SourcePos {
   uint32_t column = 0;
 };
 
-// What a proxy's connections carry (SPEC 11, 12): bytes, HTTP/1.1 that jinx
-// follows request by request, or datagrams.
+// What a proxy relays (SPEC 2, 11, 12): TCP byte streams, HTTP requests, or
+// UDP datagrams in flows.
 enum class ProxyProtocol { tcp, http, udp };
 
 struct ProxySpec {
   std::string name;
+  ProxyProtocol protocol = ProxyProtocol::tcp;
   std::string listen_host;  // without brackets for IPv6
   uint16_t listen_port = 0;
   std::string upstream_host;
   uint16_t upstream_port = 0;
   Micros connect_timeout = 10 * kMicrosPerSecond;
   uint64_t buffer = 32ULL * 1024 * 1024;
-  ProxyProtocol protocol = ProxyProtocol::tcp;
+  // UDP only: a flow ends after this long without a datagram either way, and
+  // at most max_flows are open at once.
+  Micros idle_timeout = 60 * kMicrosPerSecond;
+  uint64_t max_flows = 10000;
   SourcePos pos;
 };
 

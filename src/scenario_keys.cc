@@ -29,9 +29,12 @@ const std::vector<KeySpec>& proxy_keys() {
       {"protocol",
        KeyValue::choice,
        false,
-       "tcp | http | udp: what jinx follows on the connections",
+       "tcp | http | udp: what the proxy relays",
        "\"tcp\"",
        {"tcp", "http", "udp"}},
+      {"idle_timeout", KeyValue::duration, false,
+       "UDP: a flow ends after this long without a datagram either way", "\"60s\""},
+      {"max_flows", KeyValue::positive_integer, false, "UDP: most flows open at once", "10000"},
   };
   return keys;
 }

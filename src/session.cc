@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -157,6 +158,12 @@ void Session::connection_closed() {
   }
 }
 
+void Session::count_flow(const FlowTotals& totals) {
+  flow_totals_.add(totals);
+  closed_bytes_up_ += totals.bytes_up;
+  closed_bytes_down_ += totals.bytes_down;
+}
+
 int Session::run() {
   fd_limit_ = raise_fd_limit();
   uv_update_time(&loop_);
@@ -261,6 +268,11 @@ void Session::output_dropped(uint64_t lines) {
 }
 
 bool Session::start_proxies() {
+  std::string timers_err;
+  if (!timers_.open(&loop_, &timers_err)) {
+    fail(timers_err);
+    return false;
+  }
   std::string resolver_err;
   resolver_ = Resolver::create(&loop_, &resolver_err);
   if (!resolver_) {
@@ -370,6 +382,11 @@ void Session::end(EndReason reason, int exit_code) {
   maybe_finish();
 }
 
+bool Session::has_udp_proxy() const {
+  return std::any_of(scenario_.proxies.begin(), scenario_.proxies.end(),
+                     [](const ProxySpec& p) { return p.protocol == ProxyProtocol::udp; });
+}
+
 void Session::maybe_finish() {
   // Connections wind down for at most Connection::kLingerMs, well inside
   // SPEC 6's two seconds.
@@ -380,14 +397,26 @@ void Session::finish() {
   if (finished_) return;
   finished_ = true;
   static const char* reasons[] = {"duration", "signal", "command", "error"};
-  Event(events_, "session_end")
-      .str("reason", reasons[static_cast<int>(end_reason_)])
-      .num("exit_code", static_cast<int64_t>(exit_code_))
-      .num("connections", connections_)
-      .num("bytes_up", closed_bytes_up_)
-      .num("bytes_down", closed_bytes_down_)
-      .num("elapsed", static_cast<double>(now() - started_at_) / kMicrosPerSecond, 3)
-      .num("events_dropped", output_.dropped());
+  {
+    Event e(events_, "session_end");
+    e.str("reason", reasons[static_cast<int>(end_reason_)])
+        .num("exit_code", static_cast<int64_t>(exit_code_))
+        .num("connections", connections_)
+        .num("bytes_up", closed_bytes_up_)
+        .num("bytes_down", closed_bytes_down_)
+        .num("elapsed", static_cast<double>(now() - started_at_) / kMicrosPerSecond, 3)
+        .num("events_dropped", output_.dropped());
+    if (has_udp_proxy()) {
+      // SPEC 12: the datagram counts, only where there are flows to count.
+      e.num("flows", flows_)
+          .num("datagrams_up", flow_totals_.datagrams_up)
+          .num("datagrams_down", flow_totals_.datagrams_down)
+          .num("dropped", flow_totals_.dropped)
+          .num("duplicated", flow_totals_.duplicated)
+          .num("reordered", flow_totals_.reordered)
+          .num("corrupted", flow_totals_.corrupted);
+    }
+  }
   if (status_) status_->finish();
   if (options_.format == EventFormat::text) {
     // A closing summary for people (text mode's stdout is for people).

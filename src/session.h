@@ -13,6 +13,7 @@
 #include "event_log.h"
 #include "event_output.h"
 #include "loop_clock.h"
+#include "loop_timers.h"
 #include "proxy.h"
 #include "relay_context.h"
 #include "resolver.h"
@@ -57,6 +58,7 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   }
   bool ending() const override { return ending_; }
   Resolver& resolver() override { return *resolver_; }
+  LoopTimers& timers() override { return timers_; }
   uint64_t next_connection_id() override { return ++connections_; }
   void connection_opened() override;
   void connection_closed() override;
@@ -64,6 +66,10 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
     closed_bytes_up_ += up;
     closed_bytes_down_ += down;
   }
+  uint64_t next_flow_id() override { return ++flows_; }
+  void count_flow(const FlowTotals& totals) override;
+  // What the flows that ended carried (and datagrams dropped without a flow).
+  const FlowTotals& flow_totals() const { return flow_totals_; }
 
   const Scenario& scenario() const { return scenario_; }
   uint64_t closed_bytes_up() const { return closed_bytes_up_; }
@@ -94,6 +100,7 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   void start_loop_handles();
   void start_timeline();
   void drain_events();
+  bool has_udp_proxy() const;
 
   Scenario scenario_;
   RunOptions options_;
@@ -103,6 +110,7 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   SignalWatcher signals_;  // blocks SIGINT and SIGTERM for the process's life
   EventOutput output_;
   EventLog events_;
+  LoopTimers timers_;  // before the proxies: their connections' timers leave it first
   std::unique_ptr<Resolver> resolver_;  // names of upstreams, looked up on the loop
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::unique_ptr<Timeline> timeline_;
@@ -115,6 +123,8 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   uint64_t ending_at_ms_ = 0;  // monotonic_ms() when the session began to end
   Micros t0_ = 0;
   uint64_t connections_ = 0;
+  uint64_t flows_ = 0;
+  FlowTotals flow_totals_;
   uint64_t closed_bytes_up_ = 0;
   uint64_t closed_bytes_down_ = 0;
   uint64_t open_connections_ = 0;

@@ -106,16 +106,25 @@ std::string StatusLine::render(int width) const {
     line = clock_text(elapsed);
   }
   size_t open = 0;
+  size_t flows = 0;
+  bool udp = false;
   uint64_t up = 0;
   uint64_t down = 0;
+  FlowTotals datagrams = session_.flow_totals();
   for (const auto& p : proxies_) {
-    open += p->open_connections();
+    bool flows_here = p->spec().protocol == ProxyProtocol::udp;
+    udp = udp || flows_here;
+    (flows_here ? flows : open) += p->open_connections();
     p->live_bytes(&up, &down);
+    p->live_flow_totals(&datagrams);
   }
   up += session_.closed_bytes_up();
   down += session_.closed_bytes_down();
-  line += "  conns " + std::to_string(open) + "  up " + human_bytes(up) + "  down " +
-          human_bytes(down) + "  toxics: ";
+  line += "  conns " + std::to_string(open);
+  if (udp) {
+    line += "  flows " + std::to_string(flows) + "  dropped " + std::to_string(datagrams.dropped);
+  }
+  line += "  up " + human_bytes(up) + "  down " + human_bytes(down) + "  toxics: ";
   std::vector<std::string> names;
   for (size_t toxic : timeline_.active()) names.push_back(session_.scenario().toxics[toxic].name);
   size_t used = columns_of(line);

@@ -17,9 +17,12 @@
 namespace jinx {
 
 class Stage;
+class DatagramStage;
+struct DatagramParams;
 
-// count: a plain number (an HTTP status, requests per second); text: a
-// string; headers: a table of strings (both only on request toxics).
+// count: a plain number of things (datagrams, an HTTP status, requests per
+// second), not a size in bytes; text: a string; headers: a table of strings
+// (text and headers only on request toxics).
 enum class Unit { duration, size, rate, probability, choice, count, text, headers };
 
 struct AttrSpec {
@@ -32,6 +35,8 @@ struct AttrSpec {
   // The range allowed, in base units, checked at both ends of a ramp.
   double min = 0;
   double max = 1e18;
+  // The proxies it may be given on (latency's `reorder` is for UDP only).
+  unsigned protocols = ~0U;
   // Whether { from = X, to = Y } is allowed (every number; not a choice).
   bool rampable() const { return numeric() && unit != Unit::choice; }
   bool numeric() const { return unit != Unit::text && unit != Unit::headers; }
@@ -44,7 +49,7 @@ struct AttrSpec {
 // type names.
 enum class ToxicKind { stage, down, slow_open, request };
 
-// The protocols a toxic applies to, as bits: a proxy's `protocol` must be one.
+// The protocols a toxic (or one of its attributes) applies to, as bits.
 enum Protocol : unsigned { kTcp = 1U << 0, kHttp = 1U << 1, kUdp = 1U << 2 };
 
 // One direction's delivery budget shared by every connection of a proxy
@@ -98,6 +103,9 @@ struct ToxicType {
   // Checks between attributes (slicer's variation < average): empty when
   // fine, else the message and, in *culprit, the attribute to point at.
   std::string (*check)(const Settings& values, std::string_view* culprit) = nullptr;
+  // Builds the stage on one direction of a UDP flow (datagram_stage.h), for
+  // a stage toxic that applies to UDP; the same name serves both protocols.
+  std::unique_ptr<DatagramStage> (*make_datagram)(const DatagramParams&) = nullptr;
   // Adds a request toxic's effect to the plan of a request it picked; false
   // when it let the request be (a rate limit under its rate).
   bool (*plan_request)(const RequestToxicInput&, HttpPlan*) = nullptr;

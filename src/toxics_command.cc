@@ -31,6 +31,17 @@ std::string default_text(const AttrSpec& a) {
   return format_attr_value(a, a.default_value);
 }
 
+// The protocols of a bit set, as a JSON array: ["tcp","udp"].
+std::string protocol_list(unsigned protocols) {
+  std::string out = "[";
+  for (auto [bit, name] : {std::pair{kTcp, "tcp"}, {kHttp, "http"}, {kUdp, "udp"}}) {
+    if ((protocols & bit) == 0) continue;
+    if (out.size() > 1) out += ',';
+    out += "\"" + std::string(name) + "\"";
+  }
+  return out + "]";
+}
+
 // One attribute as a JSON object: what the schema and completions read.
 void append_attr_json(std::string& line, const AttrSpec& a) {
   line += "{\"name\":";
@@ -53,6 +64,7 @@ void append_attr_json(std::string& line, const AttrSpec& a) {
     line += buf;
   }
   line += std::string(",\"rampable\":") + (a.rampable() ? "true" : "false");
+  if (a.protocols != ~0U) line += ",\"protocols\":" + protocol_list(a.protocols);
   if (a.unit == Unit::choice) {
     line += ",\"choices\":[";
     for (size_t c = 0; c < a.choices.size(); ++c) {
@@ -75,14 +87,7 @@ void print_json() {
     append_json_string(line, type.description);
     line += ",\"kind\":";
     append_json_string(line, kind_name(type.kind));
-    line += ",\"protocols\":[";
-    const char* sep = "";
-    for (auto [bit, name] : {std::pair{kTcp, "tcp"}, {kHttp, "http"}, {kUdp, "udp"}}) {
-      if ((type.protocols & bit) == 0) continue;
-      line += std::string(sep) + '"' + name + '"';
-      sep = ",";
-    }
-    line += ']';
+    line += ",\"protocols\":" + protocol_list(type.protocols);
     bool stream = type.on_stream();
     line += std::string(",\"stream\":") + (stream ? "true" : "false");
     bool toxicity = stream || type.kind == ToxicKind::request;
@@ -105,8 +110,15 @@ void print_text() {
   for (const ToxicType* registered : toxic_types()) {
     const ToxicType& type = *registered;
     bool stream = type.on_stream();
-    std::printf("%-11s %s\n", std::string(type.name).c_str(),
-                std::string(type.description).c_str());
+    std::string protocols = protocol_list(type.protocols);
+    protocols = protocols.substr(1, protocols.size() - 2);  // "tcp","udp" -> tcp, udp
+    std::erase(protocols, '"');
+    for (size_t at = protocols.find(','); at != std::string::npos;
+         at = protocols.find(',', at + 2)) {
+      protocols.replace(at, 1, ", ");
+    }
+    std::printf("%-11s %s\n  (proxies: %s)\n", std::string(type.name).c_str(),
+                std::string(type.description).c_str(), protocols.c_str());
     if (stream) {
       std::printf("  %-15s %-12s %-10s %s\n", "stream", "choice", "downstream",
                   "downstream | upstream | both");

@@ -93,7 +93,7 @@ std::optional<double> ValueReader::to_number(const toml::node& node, Unit unit,
       return to_probability(node, std::string(what));
     case Unit::count: {
       if (node.is_number() && *node.value<double>() >= 0) return *node.value<double>();
-      error(node, std::string(what) + " must be a number, 0 or more");
+      error(node, std::string(what) + " must be a number, at least 0");
       return std::nullopt;
     }
     case Unit::choice:

@@ -3,6 +3,7 @@
 // from the geometric distribution, so clean bytes cost nothing.
 #include <cmath>
 
+#include "toxics/datagram_factory.h"
 #include "toxics/factory.h"
 
 namespace jinx {
@@ -60,12 +61,21 @@ const ToxicType& corrupt_toxic() {
   static const ToxicType type{
       "corrupt",
       ToxicKind::stage,
-      "flips one random bit in each passing byte with the given probability",
-      {{"probability", Unit::probability, true, 0, "chance that a byte is corrupted", {}, 0, 1}},
-      kTcp | kHttp,
+      "flips one random bit in each byte (UDP: each datagram) with the given probability",
+      {{"probability",
+        Unit::probability,
+        true,
+        0,
+        "chance that a byte (UDP: a datagram) has a bit flipped",
+        {},
+        0,
+        1}},
+      kTcp | kHttp | kUdp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<CorruptStage>(p);
-      }};
+      },
+      nullptr,
+      make_corrupt_datagram};
   return type;
 }
 

@@ -9,9 +9,10 @@ const ToxicType& down_toxic() {
   static const ToxicType type{
       "down",
       ToxicKind::down,
-      "closes the listener (connections refused) and open connections; rebinds after",
+      "closes the listener (connections refused) and open connections; rebinds after. UDP: "
+      "drops every datagram and forgets the flows",
       {},
-      kTcp | kHttp};
+      kTcp | kHttp | kUdp};
   return type;
 }
 

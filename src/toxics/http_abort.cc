@@ -31,6 +31,7 @@ const ToxicType& http_abort_toxic() {
       kHttp,
       nullptr,
       nullptr,
+      nullptr,
       plan_abort};
   return type;
 }

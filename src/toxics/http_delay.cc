@@ -49,6 +49,7 @@ const ToxicType& http_delay_toxic() {
       kHttp,
       nullptr,
       nullptr,
+      nullptr,
       plan_delay};
   return type;
 }

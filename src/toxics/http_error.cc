@@ -49,6 +49,7 @@ const ToxicType& http_error_toxic() {
       kHttp,
       nullptr,
       nullptr,
+      nullptr,
       plan_error};
   return type;
 }

@@ -47,6 +47,7 @@ const ToxicType& http_rate_limit_toxic() {
       kHttp,
       nullptr,
       nullptr,
+      nullptr,
       plan_rate_limit};
   return type;
 }

@@ -4,6 +4,7 @@
 // not reduced (Toxiproxy's semantics).
 #include <algorithm>
 
+#include "toxics/datagram_factory.h"
 #include "toxics/factory.h"
 #include "toxics/held_queue.h"
 
@@ -60,11 +61,22 @@ const ToxicType& latency_toxic() {
       ToxicKind::stage,
       "holds each chunk until its read time + latency +/- jitter, keeping order",
       {{"latency", Unit::duration, false, 0, "delay added to each chunk"},
-       {"jitter", Unit::duration, false, 0, "uniform spread around latency (never below 0)"}},
-      kTcp | kHttp,
+       {"jitter", Unit::duration, false, 0, "uniform spread around latency (never below 0)"},
+       {"reorder",
+        Unit::choice,
+        false,
+        0,
+        "UDP: true lets jitter reorder datagrams; false keeps their order",
+        {"false", "true"},
+        0,
+        1e18,
+        kUdp}},
+      kTcp | kHttp | kUdp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<LatencyStage>(p);
-      }};
+      },
+      nullptr,
+      make_latency_datagram};
   return type;
 }
 

@@ -2,6 +2,7 @@
 // order, when the window ends. A network partition that heals.
 #include <deque>
 
+#include "toxics/datagram_factory.h"
 #include "toxics/factory.h"
 #include "toxics/held_queue.h"
 
@@ -28,10 +29,12 @@ const ToxicType& stall_toxic() {
       ToxicKind::stage,
       "holds all data, dropping nothing; it flows again in order when the window ends",
       {},
-      kTcp | kHttp,
+      kTcp | kHttp | kUdp,
       [](const StageParams& /*p*/) -> std::unique_ptr<Stage> {
         return std::make_unique<StallStage>();
-      }};
+      },
+      nullptr,
+      make_stall_datagram};
   return type;
 }
 

@@ -29,6 +29,14 @@ declare -A ACCEPTED=(
   [rate-too-large]="a rate's maximum (1 EB/s)"
   [upstream-port-zero]="port 0 is fine to listen on, not to dial"
   [http-error-on-tcp-proxy]="a toxic's type compared with its proxy's protocol"
+  [udp-idle-timeout-on-tcp]="a key that needs protocol = udp"
+  [udp-max-flows-on-tcp]="a key that needs protocol = udp"
+  [udp-duplicate-listen]="two proxies' addresses and protocols compared"
+  [udp-tcp-toxic-on-udp]="a toxic's type checked against its proxy's protocol"
+  [udp-loss-on-tcp]="a toxic's type checked against its proxy's protocol"
+  [udp-reorder-attr-on-tcp]="an attribute checked against its proxy's protocol"
+  [udp-burst-below-one]="a count's minimum (1)"
+  [udp-idle-timeout-too-small]="a duration's minimum (10ms)"
 )
 
 # taplo itself overflows its stack on these (it exits non-zero, which counts

@@ -228,6 +228,29 @@ const std::vector<BadFile>& bad_files() {
       {"no proxy", "name = \"empty\"\nduration = \"1m\"\n", 1, 1,
        "a scenario needs at least one [[proxy]]"},
       {"empty file", "", 1, 1, "a scenario needs at least one [[proxy]]"},
+      // UDP proxies (issue 14): their keys and toxics, and what TCP ones refuse.
+      {"idle_timeout on a TCP proxy", kProxy + "idle_timeout = \"5s\"\n", 5, 16,
+       "idle_timeout applies only to UDP proxies"},
+      {"max_flows on a TCP proxy", kProxy + "max_flows = 5\n", 5, 13,
+       "max_flows applies only to UDP proxies"},
+      {"unknown protocol", kProxy + "protocol = \"sctp\"\n", 5, 12,
+       "protocol must be 'tcp', 'http' or 'udp'"},
+      {"loss on a TCP proxy", toxic("type = \"loss\"\nprobability = 0.1\n"), 7, 8,
+       "toxic type 'loss' does not apply to TCP proxy 'db'"},
+      {"slicer on a UDP proxy",
+       kProxy + "protocol = \"udp\"\n[[toxic]]\nproxy = \"db\"\ntype = \"slicer\"\n"
+                "average_size = 5\n",
+       8, 8, "toxic type 'slicer' does not apply to UDP proxy 'db'; on UDP: latency"},
+      {"reorder attribute on a TCP latency", toxic("type = \"latency\"\nreorder = true\n"), 8, 11,
+       "latency 'reorder' does not apply on TCP proxy 'db'"},
+      {"scope on a UDP bandwidth",
+       kProxy + "protocol = \"udp\"\n[[toxic]]\nproxy = \"db\"\ntype = \"bandwidth\"\n"
+                "rate = 100\nscope = \"proxy\"\n",
+       10, 9, "bandwidth 'scope' does not apply on UDP proxy 'db'"},
+      {"burst below 1",
+       kProxy + "protocol = \"udp\"\n[[toxic]]\nproxy = \"db\"\ntype = \"loss\"\n"
+                "probability = 0.1\nburst = 0.5\n",
+       10, 9, "loss 'burst' must be at least 1"},
   };
   return rows;
 }
@@ -367,9 +390,10 @@ TEST_CASE("a minimal file gets the defaults") {
   CHECK(t.stream == Stream::downstream);
   CHECK(t.toxicity.from == 1);
   CHECK_FALSE(t.toxicity.ramp);
-  REQUIRE(t.attrs.size() == 2);
+  REQUIRE(t.attrs.size() == 3);
   CHECK(t.attrs[0].from == 0);  // latency
   CHECK(t.attrs[1].from == 0);  // jitter
+  CHECK(t.attrs[2].from == 0);  // reorder (UDP): false
   CHECK(t.schedule.start.lo == 0);
   CHECK(t.schedule.start.hi == 0);
   CHECK_FALSE(t.schedule.duration.has_value());
@@ -540,6 +564,25 @@ TEST_CASE("a huge repeat count loads without overflow") {
                                                        "= \"1h\"\nrepeat = 9223372036854775807\n"),
                          "f.toml");
   CHECK(r.ok());
+}
+
+TEST_CASE("UDP proxies: protocol, idle_timeout, max_flows, and a port shared with TCP") {
+  std::string text =
+      kProxy +
+      "protocol = \"tcp\"\n[[proxy]]\nname = \"dns\"\nprotocol = \"udp\"\n"
+      "listen = \"127.0.0.1:15432\"\nupstream = \"127.0.0.1:53\"\n"
+      "idle_timeout = \"250ms\"\nmax_flows = 7\n"
+      "[[toxic]]\nproxy = \"dns\"\ntype = \"latency\"\nreorder = true\n"
+      "[[toxic]]\nproxy = \"dns\"\ntype = \"loss\"\nprobability = \"5%\"\nburst = 4\n";
+  LoadResult r = load_scenario_text(text, "t.toml");
+  REQUIRE_MESSAGE(r.ok(), (r.diagnostics.empty() ? "" : r.diagnostics[0].message));
+  const Scenario& s = *r.scenario;
+  CHECK(s.proxies[0].protocol == ProxyProtocol::tcp);
+  CHECK(s.proxies[1].protocol == ProxyProtocol::udp);
+  CHECK(s.proxies[1].idle_timeout == 250 * kMicrosPerMs);
+  CHECK(s.proxies[1].max_flows == 7);
+  CHECK(s.toxics[0].attrs[2].from == 1);  // reorder = true
+  CHECK(s.toxics[1].attrs[1].from == 4);
 }
 
 TEST_CASE("port 0 may be used by several proxies") {

@@ -90,6 +90,11 @@ TEST_CASE("schema: the key table's defaults are the loader's") {
   CHECK(parse_duration(unquoted(find_key(proxy_keys(), "connect_timeout")->default_json), &err) ==
         p.connect_timeout);
   CHECK(parse_size(unquoted(find_key(proxy_keys(), "buffer")->default_json), &err) == p.buffer);
+  CHECK(find_key(proxy_keys(), "protocol")->default_json == "\"tcp\"");
+  CHECK(p.protocol == ProxyProtocol::tcp);
+  CHECK(parse_duration(unquoted(find_key(proxy_keys(), "idle_timeout")->default_json), &err) ==
+        p.idle_timeout);
+  CHECK(find_key(proxy_keys(), "max_flows")->default_json == std::to_string(p.max_flows));
   const ToxicSpec& t = r.scenario->toxics[0];
   CHECK(parse_duration(unquoted(find_key(toxic_keys(), "ramp_step")->default_json), &err) ==
         t.ramp_step);

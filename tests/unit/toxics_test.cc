@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "datagram_stage.h"
 #include "fake_owner.h"
 #include "toxic_types.h"
 
@@ -46,10 +47,17 @@ TEST_CASE("the registry builds a stage for every stage toxic and none for the ot
     std::vector<double> attrs;
     for (const auto& a : type->attrs) attrs.push_back(a.required ? 1 : a.default_value);
     auto stage = make(type->name, attrs);
-    CHECK((stage != nullptr) == (type->kind == ToxicKind::stage));
-    // Every toxic acts on HTTP proxies; request toxics only there.
-    CHECK((type->protocols & kHttp) != 0);
-    CHECK(((type->protocols & kTcp) != 0) == (type->kind != ToxicKind::request));
+    bool tcp = (type->protocols & kTcp) != 0;
+    bool udp = (type->protocols & kUdp) != 0;
+    CHECK((stage != nullptr) == (type->kind == ToxicKind::stage && tcp));
+    // One row per name: a stage toxic on UDP has a datagram stage too.
+    DatagramParams params{*type, attrs, Rng(1), 1 << 20};
+    CHECK((make_datagram_stage(params) != nullptr) == (type->kind == ToxicKind::stage && udp));
+    bool http = (type->protocols & kHttp) != 0;
+    CHECK((tcp || udp || http));
+    // Whatever acts on TCP acts on HTTP proxies too; request toxics only there.
+    if (tcp) CHECK(http);
+    CHECK((type->kind == ToxicKind::request) == (http && !tcp && !udp));
     for (const auto& a : type->attrs) {
       if (!a.required) CHECK(a.min <= a.default_value);
       CHECK(a.default_value <= a.max);
@@ -109,13 +117,15 @@ TEST_CASE("the toxic registry: lookups, settings by name, units and printed valu
   CHECK(find_toxic_type("down")->kind == ToxicKind::down);
   CHECK(find_toxic_type("slow_open")->kind == ToxicKind::slow_open);
   CHECK(find_toxic_type("Latency") == nullptr);
-  // SPEC 5: Toxiproxy's set plus stall, slow_open and corrupt.
+  // SPEC 5: Toxiproxy's set plus stall, slow_open and corrupt; SPEC 12: the
+  // UDP-only loss, duplicate and reorder.
   std::set<std::string> names;
   for (const ToxicType* t : toxic_types()) names.insert(std::string(t->name));
   CHECK(names == std::set<std::string>{"latency", "bandwidth", "slow_close", "timeout",
                                        "reset_peer", "slicer", "limit_data", "down", "stall",
-                                       "slow_open", "corrupt", "http_error", "http_delay",
-                                       "http_abort", "http_rate_limit"});
+                                       "slow_open", "corrupt", "loss", "duplicate", "reorder",
+                                       "http_error", "http_delay", "http_abort",
+                                       "http_rate_limit"});
   CHECK(format_attr_value(*bw->find_attr("rate"), 125000) == "125000B/s");
   CHECK(format_attr_value(*bw->find_attr("scope"), 1) == "proxy");
   CHECK(format_attr_value(*find_toxic_type("latency")->find_attr("latency"), 250) == "250ms");
