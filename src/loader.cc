@@ -170,6 +170,13 @@ void Loader::load_udp_keys(const toml::table& t, ProxySpec& p) {
 
 // A toxic on a proxy of another protocol, or an attribute its protocol does
 // not take (latency's reorder is for UDP, bandwidth's scope for TCP).
+// A toxic made for one protocol names the setting that would let it act.
+std::string protocol_hint(const ToxicType& type) {
+  if (type.protocols == kHttp) return "; set protocol = \"http\" on the proxy";
+  if (type.protocols == kUdp) return "; set protocol = \"udp\" on the proxy";
+  return "";
+}
+
 void Loader::check_protocol(const toml::table& t, const ToxicSpec& toxic, const Scenario& s) {
   auto proxy_name = get_string(t, "proxy", "[[toxic]]");
   if (toxic.type == nullptr || !proxy_name) return;
@@ -186,7 +193,7 @@ void Loader::check_protocol(const toml::table& t, const ToxicSpec& toxic, const 
     }
     error(*t.get("type"), "toxic type '" + std::string(type.name) + "' does not apply to " +
                               protocol_label(proxy.protocol) + " proxy '" + proxy.name + "'; on " +
-                              protocol_label(proxy.protocol) + ": " + fits);
+                              protocol_label(proxy.protocol) + ": " + fits + protocol_hint(type));
     return;
   }
   for (const auto& a : type.attrs) {
@@ -499,6 +506,18 @@ Scenario Loader::load(const toml::table& root) {
       }
     } else {
       error(*n, "seed must be an unsigned 64-bit integer");
+    }
+  }
+  if (const toml::node* n = root.get("api")) {
+    std::string host;
+    uint16_t port = 0;
+    std::string why;
+    if (!n->is_string()) {
+      error(*n, "api must be a string \"HOST:PORT\"");
+    } else if (!split_host_port(n->as_string()->get(), &host, &port, &why)) {
+      error(*n, "api: " + why);
+    } else {
+      s.api = n->as_string()->get();
     }
   }
   auto tables = [&](std::string_view key, auto&& each) {

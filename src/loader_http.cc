@@ -85,6 +85,7 @@ uint64_t read_count(ValueReader& r, const toml::node& n, std::string_view key) {
 }  // namespace
 
 void load_request_keys(ValueReader& r, const toml::table& t, ToxicSpec& toxic) {
+  // A type of another protocol was reported by the loader (check_protocol).
   // Keys that do not apply to the type were reported with the other keys.
   if (toxic.type == nullptr || toxic.type->kind != ToxicKind::request) return;
   if (const toml::node* n = t.get("match")) load_match(r, *n, toxic);

@@ -1,7 +1,6 @@
-// The parts of a [[toxic]] that concern HTTP proxies (SPEC 11): `match`,
-// `first` and `nth`, and the text attributes of request toxics (body,
-// headers). Whether a type applies to its proxy's protocol is the loader's
-// check_protocol.
+// The parts of a [[toxic]] that concern HTTP proxies (SPEC 11): whether the
+// type applies to its proxy's protocol, `match`, `first` and `nth`, and the
+// text attributes of request toxics (body, headers).
 #pragma once
 
 #include <toml++/toml.h>
@@ -13,6 +12,7 @@
 
 namespace jinx {
 
+// match, first and nth of a request toxic.
 void load_request_keys(ValueReader& reader, const toml::table& t, ToxicSpec& toxic);
 // A Unit::text attribute (a string) or Unit::headers one (a table of
 // strings, kept as "Name: value\r\n" lines); false when it is invalid.

@@ -101,6 +101,7 @@ struct Scenario {
   std::string name;
   std::optional<Micros> duration;  // absent: until stopped
   std::optional<uint64_t> seed;    // absent: random
+  std::string api;                 // `api = "HOST:PORT"`: serve the control API (SPEC 10)
   std::vector<ProxySpec> proxies;
   std::vector<ToxicSpec> toxics;
 };

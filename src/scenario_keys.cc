@@ -9,6 +9,8 @@ const std::vector<KeySpec>& top_level_keys() {
        "length of the session; absent or 0s = until Ctrl-C, SIGTERM or the COMMAND exits"},
       {"seed", KeyValue::unsigned_integer, false,
        "seed of every random draw; absent = random, reported in session_start"},
+      {"api", KeyValue::address, false,
+       "serve Toxiproxy's HTTP API on HOST:PORT (as --api does; --api wins)"},
       {"proxy", KeyValue::proxy_tables, true, "a listen/upstream pair; at least one"},
       {"toxic", KeyValue::toxic_tables, false, "a fault on one proxy and its schedule"},
   };

@@ -65,18 +65,15 @@ std::string attr_default_json(const CatalogAttr& a) {
   return quote(format_attr_value(spec, a.default_value));
 }
 
-// A choice's values; a yes/no choice (latency's reorder) also takes TOML's
-// booleans, as the loader does.
-std::string choice_schema(const std::vector<std::string_view>& choices) {
-  bool yes_no = choices == std::vector<std::string_view>{"false", "true"};
-  return "{\"enum\":" + (yes_no ? "[false,true,\"false\",\"true\"]" : string_list(choices)) + "}";
-}
-
-// A value of an attribute: a choice, a text, a table of texts, or a number.
+// A value of an attribute: a choice, a text, a table of texts, or a number. A
+// yes/no choice (latency's reorder) also takes TOML's booleans, as the loader
+// does.
 std::string attr_value_schema(Unit unit, const std::vector<std::string_view>& choices) {
   switch (unit) {
     case Unit::choice:
-      return choice_schema(choices);
+      if (choices == std::vector<std::string_view>{"false", "true"})
+        return "{\"enum\":[false,true,\"false\",\"true\"]}";
+      return "{\"enum\":" + string_list(choices) + "}";
     case Unit::text:
       return "{\"type\":\"string\"}";
     case Unit::headers:
@@ -244,8 +241,8 @@ std::string unit_definitions() {
       quote(unit_pattern(Unit::probability)) +
       "}],\"description\":\"a number in [0, 1] or a percentage \\\"5%\\\"\"}";
   out +=
-      ",\"count\":{\"type\":\"number\",\"minimum\":0,\"description\":\"a plain number: an "
-      "HTTP status, requests per second, datagrams\"}";
+      ",\"count\":{\"type\":\"number\",\"minimum\":0,\"description\":\"a plain number: "
+      "datagrams, an HTTP status, requests per second\"}";
   for (Unit unit : {Unit::duration, Unit::size, Unit::rate, Unit::probability, Unit::count}) {
     std::string value = definition_ref(unit_name(unit));
     out += "," + quote(unit_definition(unit)) + ":{\"anyOf\":[" + value +

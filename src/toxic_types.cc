@@ -20,20 +20,20 @@ const ToxicType& down_toxic();
 const ToxicType& stall_toxic();
 const ToxicType& slow_open_toxic();
 const ToxicType& corrupt_toxic();
+const ToxicType& loss_toxic();
+const ToxicType& duplicate_toxic();
+const ToxicType& reorder_toxic();
 const ToxicType& http_error_toxic();
 const ToxicType& http_delay_toxic();
 const ToxicType& http_abort_toxic();
 const ToxicType& http_rate_limit_toxic();
-const ToxicType& loss_toxic();
-const ToxicType& duplicate_toxic();
-const ToxicType& reorder_toxic();
 
 const std::vector<const ToxicType*>& toxic_types() {
   static const std::vector<const ToxicType*> all = {
-      &latency_toxic(),    &bandwidth_toxic(),       &slow_close_toxic(), &timeout_toxic(),
-      &reset_peer_toxic(), &slicer_toxic(),          &limit_data_toxic(), &down_toxic(),
-      &stall_toxic(),      &slow_open_toxic(),       &corrupt_toxic(),    &loss_toxic(),
-      &duplicate_toxic(),  &reorder_toxic(),         &http_error_toxic(), &http_delay_toxic(),
+      &latency_toxic(),    &bandwidth_toxic(), &slow_close_toxic(), &timeout_toxic(),
+      &reset_peer_toxic(), &slicer_toxic(),    &limit_data_toxic(), &down_toxic(),
+      &stall_toxic(),      &slow_open_toxic(), &corrupt_toxic(),    &loss_toxic(),
+      &duplicate_toxic(),  &reorder_toxic(),   &http_error_toxic(), &http_delay_toxic(),
       &http_abort_toxic(), &http_rate_limit_toxic(),
   };
   return all;

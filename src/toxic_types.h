@@ -20,9 +20,9 @@ class Stage;
 class DatagramStage;
 struct DatagramParams;
 
-// count: a plain number of things (datagrams, an HTTP status, requests per
-// second), not a size in bytes; text: a string; headers: a table of strings
-// (text and headers only on request toxics).
+// count: a plain number (datagrams, an HTTP status, requests per second), not
+// a size in bytes; text: a string; headers: a table of strings (both only on
+// request toxics).
 enum class Unit { duration, size, rate, probability, choice, count, text, headers };
 
 struct AttrSpec {
@@ -49,7 +49,8 @@ struct AttrSpec {
 // type names.
 enum class ToxicKind { stage, down, slow_open, request };
 
-// The protocols a toxic (or one of its attributes) applies to, as bits.
+// The protocols a toxic (or one of its attributes) applies to, as bits: a
+// proxy's `protocol` must be one.
 enum Protocol : unsigned { kTcp = 1U << 0, kHttp = 1U << 1, kUdp = 1U << 2 };
 
 // One direction's delivery budget shared by every connection of a proxy

@@ -110,7 +110,8 @@ const ToxicType& bandwidth_toxic() {
         Unit::choice,
         false,
         0,
-        "TCP: connection: a budget per connection; proxy: one budget shared by all connections",
+        "TCP and HTTP: connection: a budget per connection; proxy: one budget shared by all "
+        "connections",
         {"connection", "proxy"},
         0,
         1e18,

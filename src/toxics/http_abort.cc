@@ -31,7 +31,7 @@ const ToxicType& http_abort_toxic() {
       kHttp,
       nullptr,
       nullptr,
-      nullptr,
+      nullptr,  // no datagram stage
       plan_abort};
   return type;
 }

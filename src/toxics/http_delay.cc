@@ -49,7 +49,7 @@ const ToxicType& http_delay_toxic() {
       kHttp,
       nullptr,
       nullptr,
-      nullptr,
+      nullptr,  // no datagram stage
       plan_delay};
   return type;
 }

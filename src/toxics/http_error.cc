@@ -49,7 +49,7 @@ const ToxicType& http_error_toxic() {
       kHttp,
       nullptr,
       nullptr,
-      nullptr,
+      nullptr,  // no datagram stage
       plan_error};
   return type;
 }

@@ -47,7 +47,7 @@ const ToxicType& http_rate_limit_toxic() {
       kHttp,
       nullptr,
       nullptr,
-      nullptr,
+      nullptr,  // no datagram stage
       plan_rate_limit};
   return type;
 }

@@ -28,7 +28,6 @@ declare -A ACCEPTED=(
   [slicer-ramps-cross]="two ramps compared at their ends"
   [rate-too-large]="a rate's maximum (1 EB/s)"
   [upstream-port-zero]="port 0 is fine to listen on, not to dial"
-  [http-error-on-tcp-proxy]="a toxic's type compared with its proxy's protocol"
   [udp-idle-timeout-on-tcp]="a key that needs protocol = udp"
   [udp-max-flows-on-tcp]="a key that needs protocol = udp"
   [udp-duplicate-listen]="two proxies' addresses and protocols compared"
@@ -37,6 +36,7 @@ declare -A ACCEPTED=(
   [udp-reorder-attr-on-tcp]="an attribute checked against its proxy's protocol"
   [udp-burst-below-one]="a count's minimum (1)"
   [udp-idle-timeout-too-small]="a duration's minimum (10ms)"
+  [http-error-on-tcp-proxy]="a toxic's type compared with its proxy's protocol"
 )
 
 # taplo itself overflows its stack on these (it exits non-zero, which counts
