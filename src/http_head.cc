@@ -140,6 +140,13 @@ void RequestHead::headers_done(StageIo& io) {
     mode_ = Mode::drop;
     return;
   }
+  if (layer_.waiting() >= HttpLayer::kMaxWaiting) {
+    // A client pipelining without end would grow the list without bound
+    // (the buffer cap counts bytes, not requests).
+    layer_.not_http(this, "over " + std::to_string(HttpLayer::kMaxWaiting) +
+                              " requests waiting for their responses");
+    return;
+  }
   HttpExchange& ex = layer_.begin_exchange(parser_);
   current_ = &ex;
   if (ex.plan.answered_by) {
@@ -210,6 +217,8 @@ void ResponseHead::headers_done(StageIo& io) {
     mode_ = Mode::forward;
     return;
   }
+  answer_ready(io);  // jinx's answers to earlier requests go first
+  if (stop_) return;
   HttpExchange* ex = layer_.next_to_answer();
   if (ex == nullptr) {
     layer_.not_http(this, "a response to no request");

@@ -90,9 +90,10 @@ void HttpLayer::not_http(const HttpHead* head, const std::string& why) {
   if (!warned_ && proxy_.context().events().wants("warning")) {
     const char* side = head == &request_head_ ? "the client" : "the upstream";
     Event(proxy_.context().events(), "warning")
-        .str("message",
-             "proxy '" + proxy_.spec().name + "' connection " + std::to_string(conn_.id()) + ": " +
-                 side + " does not speak HTTP/1.1 (" + why + "); relaying its bytes as they are");
+        .str("message", "proxy '" + proxy_.spec().name + "' connection " +
+                            std::to_string(conn_.id()) + ": " +
+                            "not following HTTP/1.1 any more (" + side + ": " + why +
+                            "); relaying the bytes as they are");
   }
   warned_ = true;
   upgraded();

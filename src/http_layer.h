@@ -143,6 +143,10 @@ class HttpLayer {
   // The connection is ending: reports the exchanges that got no response.
   void connection_closed();
 
+  // Exchanges not over yet; past kMaxWaiting the connection goes plain.
+  static constexpr size_t kMaxWaiting = 10000;
+  size_t waiting() const { return exchanges_.size(); }
+
   // For the heads.
   Micros now() const;
   // A request's headers are complete: number it and plan it.

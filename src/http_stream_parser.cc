@@ -98,6 +98,7 @@ int HttpStreamParser::on_status(http_parser* p, const char* /*at*/, size_t len) 
 int HttpStreamParser::on_header_field(http_parser* p, const char* at, size_t len) {
   HttpStreamParser& s = *self_of(p);
   if (!s.count_header_bytes(len)) return 1;
+  if (p->type == HTTP_RESPONSE) return 0;  // only requests are matched on headers
   if (s.headers_.empty() || s.in_value_) s.headers_.emplace_back();
   s.in_value_ = false;
   for (size_t i = 0; i < len; ++i) {
@@ -109,6 +110,7 @@ int HttpStreamParser::on_header_field(http_parser* p, const char* at, size_t len
 int HttpStreamParser::on_header_value(http_parser* p, const char* at, size_t len) {
   HttpStreamParser& s = *self_of(p);
   if (!s.count_header_bytes(len)) return 1;
+  if (p->type == HTTP_RESPONSE) return 0;
   if (s.headers_.empty()) s.headers_.emplace_back();
   s.in_value_ = true;
   s.headers_.back().second.append(at, len);

@@ -55,7 +55,8 @@ class HttpStreamParser {
   const std::string& target() const { return target_; }
   std::string_view path() const;
   unsigned status() const { return parser_.status_code; }
-  // Header names are lower-case; values as sent.
+  // A request's headers (a response's are not kept): names lower-case,
+  // values as sent.
   const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
   const std::string* header(std::string_view lower_name) const;
   bool in_message() const { return in_message_; }
