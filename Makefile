@@ -9,9 +9,11 @@ CMAKE_FLAGS ?=
 
 # What `make test` needs beyond the build: the shells the completions are
 # tested in, lintian and dpkg-dev for the package, npm for taplo (the schema)
-# and toxiproxy-node-client, curl for the control API, iperf3, dnsmasq and
-# dig for the UDP proxies' oracles.
-TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm curl iperf3 dnsmasq-base bind9-dnsutils
+# and toxiproxy-node-client, curl for the control API and the http suite,
+# iperf3, dnsmasq and dig for the UDP proxies' oracles, nginx and wrk as the
+# real HTTP referees of the http suite.
+TEST_PACKAGES ?= bash-completion zsh fish lintian dpkg-dev file npm curl iperf3 dnsmasq-base \
+                 bind9-dnsutils nginx-light wrk
 
 .PHONY: all deps test-deps configure test test-sanitize demo install deb bench fuzz soak api-load clean
 
@@ -67,7 +69,7 @@ fuzz:
 	@.ci/install-deps clang libclang-rt-14-dev
 	@test -f $(BUILD)-fuzz/CMakeCache.txt || \
 	  CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJINX_FUZZ=ON
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_loader fuzz_units fuzz_schedule fuzz_api_request
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_loader fuzz_units fuzz_schedule fuzz_http fuzz_api_request
 	@tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 # jinx under sustained load: 1,000 connections through 4 proxies while every

@@ -272,6 +272,7 @@ void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
       slow_opens_.push_back({index, Settings(*spec.type, attrs).duration("delay")});
       return;
     case ToxicKind::stage:
+    case ToxicKind::request:  // read by each connection's HTTP layer per request
       break;
   }
   auto active = std::make_unique<ActiveToxic>();
@@ -304,6 +305,7 @@ void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, dou
       }
       return;
     case ToxicKind::stage:
+    case ToxicKind::request:
       break;
   }
   for (auto& a : active_) {
@@ -333,6 +335,7 @@ void Proxy::toxic_off(ToxicIndex index) {
       std::erase_if(slow_opens_, [&](const SlowOpen& s) { return s.toxic == index; });
       return;
     case ToxicKind::stage:
+    case ToxicKind::request:
       break;
   }
   for (Connection* c = connections_; c != nullptr;) {

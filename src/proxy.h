@@ -6,12 +6,14 @@
 
 #include <uv.h>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "close_reason.h"
+#include "http_plan.h"
 #include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
@@ -30,7 +32,8 @@ struct ActiveToxic {
   uint64_t window = 0;
   std::vector<double> attrs;
   double toxicity = 1;
-  SharedBudget budget[2];  // per direction, for bandwidth scope = "proxy"
+  SharedBudget budget[2];       // per direction, for bandwidth scope = "proxy"
+  RequestWindowState requests;  // request toxics: counts across the proxy's connections
 };
 
 class Proxy {
@@ -82,6 +85,12 @@ class Proxy {
   uint64_t accepted() const { return accepted_; }
   // Adds what the open flows of a UDP proxy carried so far.
   void live_flow_totals(FlowTotals* totals) const;
+  // HTTP proxies: exchanges by status class, [0] none, [1] 1xx ... [5] 5xx,
+  // for the closing summary.
+  void count_http_status(unsigned status) {
+    ++http_statuses_[status >= 100 && status < 600 ? status / 100 : 0];
+  }
+  const std::array<uint64_t, 6>& http_statuses() const { return http_statuses_; }
 
   // Connection bookkeeping.
   void forget(Connection* conn);
@@ -125,6 +134,7 @@ class Proxy {
   std::vector<SlowOpen> slow_opens_;
   uv_timer_t* rebind_timer_ = nullptr;
   std::unique_ptr<UdpProxy> udp_;  // protocol = "udp": it does everything
+  std::array<uint64_t, 6> http_statuses_{};
 };
 
 }  // namespace jinx

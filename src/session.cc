@@ -32,7 +32,12 @@ void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, 
   char buf[64];
   for (size_t i = 0; i < spec.type->attrs.size(); ++i) {
     const AttrSpec& a = spec.type->attrs[i];
-    if (a.unit == Unit::choice) {
+    if (!a.numeric()) {
+      std::string value = i < spec.texts.size() ? spec.texts[i] : std::string();
+      std::string quoted;
+      append_json_string(quoted, value);
+      add(a.name, quoted, value);
+    } else if (a.unit == Unit::choice) {
       std::string value = format_attr_value(a, attrs[i]);
       std::string quoted;
       append_json_string(quoted, value);
@@ -42,7 +47,7 @@ void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, 
       add(a.name, buf, format_attr_value(a, attrs[i]));
     }
   }
-  if (spec.type->on_stream()) {
+  if (spec.type->on_stream() || spec.type->kind == ToxicKind::request) {
     std::snprintf(buf, sizeof buf, "%.15g", toxicity);
     add("toxicity", buf, buf);
   }
@@ -437,6 +442,20 @@ void Session::finish() {
         static_cast<unsigned long long>(connections_), human_bytes(closed_bytes_up_).c_str(),
         human_bytes(closed_bytes_down_).c_str(), exit_code_);
     events_.write_text(summary);
+    for (const auto& proxy : proxies_) {
+      if (proxy->spec().protocol != ProxyProtocol::http) continue;
+      // Requests by status class, per HTTP proxy.
+      static const char* classes[] = {"no answer", "1xx", "2xx", "3xx", "4xx", "5xx"};
+      std::string line = "jinx: proxy " + proxy->spec().name + ":";
+      uint64_t total = 0;
+      for (size_t c = 1; c <= 6; ++c) {
+        uint64_t n = proxy->http_statuses()[c % 6];
+        total += n;
+        if (n > 0) line += " " + std::to_string(n) + " " + classes[c % 6] + ",";
+      }
+      line.back() = total == 0 ? ':' : '.';
+      events_.write_text(line + (total == 0 ? " no requests" : "") + "\n");
+    }
   }
   events_.flush();
   // Close whatever is still open so the loop ends.
