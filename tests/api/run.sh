@@ -7,7 +7,7 @@ set -u
 JINX=$1 BUILD=$2 SOURCE=$3
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/jinx-api.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-export NODE_PATH=$BUILD/node_modules
+export NODE_PATH=$BUILD/toxiproxy-client/node_modules
 timeout 60 "$JINX" run --api 127.0.0.1:0 --seed 7 --no-progress --quiet \
   -- node "$SOURCE/tests/api/client.js" >"$TMP/events" 2>"$TMP/stderr"
 status=$?
