@@ -158,6 +158,7 @@ int ApiConnection::on_message_complete(http_parser* p) {
 }
 
 bool ApiConnection::answer() {
+  if (closing_) return false;  // a write failed: nothing more is done for this client
   // The query string takes no part in routing.
   size_t query = request_.path.find_first_of("?#");
   if (query != std::string::npos) request_.path.resize(query);

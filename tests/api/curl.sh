@@ -26,7 +26,7 @@ check() {
   got=$(curl "${args[@]}" "http://$API$path")
   if [ "$got" != "$want" ] || { [ -n "$text" ] && ! grep -qF -- "$text" "$TMP/body"; }; then
     failed=$((failed + 1))
-    echo "FAIL $method $path $body: want $want ${text:+and '$text'}, got $got: $(cat "$TMP/body")"
+    echo "FAIL $method $path ${body:0:200}: want $want ${text:+and '$text'}, got $got: $(cat "$TMP/body")"
   elif ! grep -qi '^X-Toxiproxy-Request-Id: ' "$TMP/head"; then
     failed=$((failed + 1))
     echo "FAIL $method $path: no X-Toxiproxy-Request-Id"
@@ -82,6 +82,13 @@ check POST /reset "" 204
 check GET /proxies/a/toxics "" 200 '[]'
 check DELETE /proxies/c "" 204
 check DELETE /proxies/c "" 404 '{"error":"proxy not found","status":404}'
+# Hostile bodies (curl reads @FILE): 300,000 levels of nesting, and 2 MB
+# (over the 1 MiB cap).
+{ printf '%*s' 300000 '' | tr ' ' '['; printf '%*s' 300000 '' | tr ' ' ']'; } >"$TMP/deep.json"
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$TMP/big.json"
+check POST /populate "@$TMP/deep.json" 400 'a proxy must be a JSON object'
+check POST /proxies "@$TMP/big.json" 413 'request body too large'
+check GET /version "" 200 '"version"'
 check GET /metrics "" 200 'toxiproxy_proxy_sent_bytes_total{direction="upstream",proxy="a",'
 check GET /metrics "" 200 'jinx_api_requests_total '
 check POST /metrics "" 405

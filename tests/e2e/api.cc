@@ -222,4 +222,20 @@ TEST_SUITE("api") {
     // The server is still well.
     CHECK(http(api, "GET", "/version").status == 200);
   }
+
+  TEST_CASE("api: 300 clients at once, each answered") {
+    JinxProcess jinx({"run", "--api", "127.0.0.1:0", "--no-progress"});
+    INFO(jinx.describe());
+    std::string api = start_api(jinx);
+    std::vector<Socket> clients;
+    for (int i = 0; i < 300; ++i) clients.push_back(connect_or_throw(api));
+    for (auto& c : clients)
+      REQUIRE(send_all(c.fd(), "GET /version HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    int answered = 0;
+    for (auto& c : clients) {
+      std::string pending;
+      answered += read_reply(c.fd(), pending).status == 200;
+    }
+    CHECK(answered == 300);
+  }
 }
