@@ -97,6 +97,15 @@ void UdpFlow::push(Way& way, const char* data, size_t size) {
 
 void UdpFlow::from_client(const char* data, size_t size) {
   if (closing_) return;
+  if (up_.pipeline().empty() && fd_ >= 0) {
+    // No toxic on this direction: straight from the receive buffer.
+    up_.next_number();
+    last_activity_ = context_.now();
+    ++totals_.datagrams_up;
+    totals_.bytes_up += size;
+    proxy_.outbox().add_view(fd_, nullptr, 0, data, size, this);
+    return;
+  }
   push(up_, data, size);
   if (!up_.pipeline().empty()) arm();
 }
@@ -122,9 +131,20 @@ void UdpFlow::from_upstream(int status) {
     note_unreachable();
     return;
   }
+  bool plain = down_.pipeline().empty();
   for (int i = 0; i < n && !closing_; ++i) {
-    push(down_, rx.data(static_cast<size_t>(i)), rx.size(static_cast<size_t>(i)));
+    auto at = static_cast<size_t>(i);
+    if (plain) {
+      down_.next_number();
+      ++totals_.datagrams_down;
+      totals_.bytes_down += rx.size(at);
+      proxy_.outbox().add_view(listen_fd_, reinterpret_cast<const sockaddr*>(&client_),
+                               client_length_, rx.data(at), rx.size(at), this);
+    } else {
+      push(down_, rx.data(at), rx.size(at));
+    }
   }
+  if (plain && n > 0) last_activity_ = context_.now();
   if (!down_.pipeline().empty()) arm();
   proxy_.outbox().flush();
 }

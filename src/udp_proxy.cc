@@ -131,6 +131,7 @@ void UdpProxy::close_flows(const char* reason) {
 }
 
 void UdpProxy::forget(UdpFlow* flow) {
+  if (last_flow_ == flow) last_flow_ = nullptr;
   auto it = flows_.find(flow->key());
   if (it != flows_.end() && it->second == flow) flows_.erase(it);
 }
@@ -162,8 +163,14 @@ void UdpProxy::on_readable(Listener& listener) {
 
 // The flow of a client address, opened on its first datagram.
 UdpFlow* UdpProxy::flow_for(Listener& listener, const sockaddr* from, socklen_t length) {
+  // A batch mostly comes from few clients: the last one is checked first,
+  // without building a key.
+  if (last_flow_ != nullptr && last_flow_->key().size() == length &&
+      std::memcmp(last_flow_->key().data(), from, length) == 0) {
+    return last_flow_;
+  }
   std::string key(reinterpret_cast<const char*>(from), length);
-  if (auto it = flows_.find(key); it != flows_.end()) return it->second;
+  if (auto it = flows_.find(key); it != flows_.end()) return last_flow_ = it->second;
   if (flows_.size() >= spec_.max_flows) {
     refuse("max_flows (" + std::to_string(spec_.max_flows) +
                ") reached: datagrams from new clients are dropped",

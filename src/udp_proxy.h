@@ -80,6 +80,7 @@ class UdpProxy {
   std::vector<SocketAddress> listen_addrs_;
   std::string bound_;
   std::unordered_map<std::string, UdpFlow*> flows_;  // by client address
+  UdpFlow* last_flow_ = nullptr;                     // of the last datagram read
   std::vector<std::unique_ptr<UdpActiveToxic>> active_;
   UdpReceiver receiver_;
   UdpOutbox outbox_;

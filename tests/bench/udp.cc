@@ -174,32 +174,36 @@ int run_udp_bench(const std::string& jinx_bin, const Workdir& dir, bool quick) {
   double jinx_64 = 0, socat_64 = 0, jinx_1400 = 0, socat_1400 = 0;
   std::vector<std::string> notes;
   for (const auto& relay : relays) {
-    Child child;
-    uint16_t port = sink.port();
-    if (!relay.argv.empty()) {
-      std::string err;
-      if (!child.spawn(relay.argv, dir.path + "/" + relay.label + ".log", false, &err)) {
-        std::fprintf(stderr, "jinx_bench udp: %s: %s\n", relay.label.c_str(), err.c_str());
-        return 1;
+    // A fresh relay for each size: socat's UDP-LISTEN serves only the first
+    // client address it hears from, and each blast has a socket of its own.
+    double rates[2] = {0, 0};
+    for (int s = 0; s < 2; ++s) {
+      Child child;
+      uint16_t port = sink.port();
+      if (!relay.argv.empty()) {
+        std::string err;
+        if (!child.spawn(relay.argv, dir.path + "/" + relay.label + ".log", false, &err)) {
+          std::fprintf(stderr, "jinx_bench udp: %s: %s\n", relay.label.c_str(), err.c_str());
+          return 1;
+        }
+        sleep_s(0.5);  // a UDP listener cannot be probed without becoming a flow
+        port = relay.label == "jinx" ? jinx_port : socat_port;
       }
-      sleep_s(0.5);  // a UDP listener cannot be probed without becoming a flow
-      port = relay.label == "jinx" ? jinx_port : socat_port;
-    }
-    double r64 = blast(port, sink, 64, warmup, window);
-    double r1400 = blast(port, sink, 1400, warmup, window);
-    std::printf("| %s | %s | %s |\n", relay.label.c_str(), fmt_num(r64, 0).c_str(),
-                fmt_num(r1400, 0).c_str());
-    if (relay.label == "jinx") {
-      jinx_64 = r64, jinx_1400 = r1400;
-      for (size_t n : {size_t{1000}, quick ? size_t{1000} : size_t{10000}}) {
-        std::fprintf(stderr, "  jinx: %zu idle flows\n", n);
-        double kib = kib_per_flow(child.pid(), jinx_port, sink, n);
-        notes.push_back("jinx: " + fmt_num(kib, 2) + " KiB per idle flow at " + std::to_string(n) +
-                        " flows");
+      rates[s] = blast(port, sink, s == 0 ? 64 : 1400, warmup, window);
+      if (relay.label == "jinx" && s == 1) {
+        for (size_t n : {size_t{1000}, quick ? size_t{1000} : size_t{10000}}) {
+          std::fprintf(stderr, "  jinx: %zu idle flows\n", n);
+          double kib = kib_per_flow(child.pid(), jinx_port, sink, n);
+          notes.push_back("jinx: " + fmt_num(kib, 2) + " KiB per idle flow at " +
+                          std::to_string(n) + " flows");
+        }
       }
+      child.stop(2.0);
     }
-    if (relay.label == "socat") socat_64 = r64, socat_1400 = r1400;
-    child.stop(2.0);
+    std::printf("| %s | %s | %s |\n", relay.label.c_str(), fmt_num(rates[0], 0).c_str(),
+                fmt_num(rates[1], 0).c_str());
+    if (relay.label == "jinx") jinx_64 = rates[0], jinx_1400 = rates[1];
+    if (relay.label == "socat") socat_64 = rates[0], socat_1400 = rates[1];
   }
   std::printf("\n");
   for (const auto& note : notes) std::printf("%s\n", note.c_str());
