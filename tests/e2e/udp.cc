@@ -269,4 +269,21 @@ TEST_SUITE("udp") {
     CHECK(added.front() >= 20.0);
     CHECK(added[n / 2] <= 21.0);
   }
+
+  TEST_CASE("udp: the status line counts open flows and dropped datagrams") {
+    UdpEchoServer up;
+    JinxOptions tty;
+    tty.stderr_pty = true;
+    auto jinx = JinxProcess::run("duration = \"1500ms\"\n" + udp_proxy(up.address()) +
+                                     "[[toxic]]\nproxy = \"u\"\ntype = \"loss\"\n"
+                                     "stream = \"upstream\"\nprobability = 1\n",
+                                 {}, {}, tty);
+    INFO(jinx->describe());
+    UdpClient c(jinx->listen_address("u"));
+    for (int i = 0; i < 5; ++i) REQUIRE(c.send("lost"));
+    CHECK(jinx->wait_exit(5000ms).code == 0);
+    std::string err = jinx->stderr_text();
+    CHECK(err.find("flows 1") != std::string::npos);
+    CHECK(err.find("dropped 5") != std::string::npos);
+  }
 }
