@@ -21,14 +21,12 @@ Connection::Connection(Proxy& proxy, uint64_t id)
     : proxy_(proxy),
       context_(proxy.context()),
       id_(id),
-      up_(*this, Direction::upstream, proxy.spec().buffer),
-      down_(*this, Direction::downstream, proxy.spec().buffer) {
+      up_(*this, Direction::upstream, proxy.spec().buffer, context_.timers()),
+      down_(*this, Direction::downstream, proxy.spec().buffer, context_.timers()) {
   uv_loop_t* loop = context_.loop();
   uv_tcp_init(loop, &client_);
   uv_tcp_init(loop, &upstream_);
   uv_timer_init(loop, &dial_timer_);
-  uv_timer_init(loop, up_.timer());
-  uv_timer_init(loop, down_.timer());
   client_.data = this;
   upstream_.data = this;
   dial_timer_.data = this;
@@ -382,11 +380,8 @@ void Connection::finish(bool reset_client, bool reset_upstream) {
   client_.data = upstream_.data = this;  // the directions had their reads
   close_socket(&client_, reset_client);
   close_socket(&upstream_, reset_upstream && connected_);
-  for (uv_timer_t* t : {&dial_timer_, up_.timer(), down_.timer()}) {
-    ++pending_closes_;
-    t->data = this;  // the directions' timers pointed at their direction until now
-    uv_close(reinterpret_cast<uv_handle_t*>(t), closed);
-  }
+  ++pending_closes_;
+  uv_close(reinterpret_cast<uv_handle_t*>(&dial_timer_), closed);
   if (dialer_ != nullptr) {
     dialer_->cancel();  // frees itself
     dialer_ = nullptr;

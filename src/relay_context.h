@@ -20,6 +20,7 @@
 namespace jinx {
 
 class EventLog;
+class LoopTimers;
 class Resolver;
 
 // What a UDP flow carried, added up for session_end (SPEC 12).
@@ -57,6 +58,8 @@ class RelayContext {
   virtual const ToxicSpec& toxic_spec(ToxicIndex toxic) const = 0;
   // Names are resolved on the loop, shared by every proxy (resolver.h).
   virtual Resolver& resolver() = 0;
+  // Microsecond wake-ups on the loop, for stages and connections.
+  virtual LoopTimers& timers() = 0;
   // The session is ending: nothing new is started (no listener rebinds).
   virtual bool ending() const = 0;
 

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 
-#include "loop_clock.h"
 #include "splice_pipe.h"
 
 namespace jinx {
@@ -19,9 +18,14 @@ struct RelayDirection::WriteReq {
   Chunk chunk;
 };
 
-RelayDirection::RelayDirection(DirectionOwner& owner, Direction dir, uint64_t cap)
-    : owner_(owner), dir_(dir), cap_(cap), pipeline_(*this) {
-  timer_.data = this;
+RelayDirection::RelayDirection(DirectionOwner& owner, Direction dir, uint64_t cap,
+                               LoopTimers& timers)
+    : owner_(owner),
+      dir_(dir),
+      cap_(cap),
+      timers_(timers),
+      timer_([](MicroTimer& t) { static_cast<RelayDirection*>(t.owner())->on_timer(); }, this),
+      pipeline_(*this) {
   shutdown_req_.data = this;
 }
 
@@ -314,19 +318,15 @@ void RelayDirection::arm_timer() {
   if (winding_) return;  // the timer is set to flush and shut down
   Micros wake = pipeline_.next_wakeup();
   if (wake == kNever) {
-    if (timer_armed_) uv_timer_stop(&timer_);
-    timer_armed_ = false;
+    timer_.stop();
     return;
   }
-  // Never before `wake`: a latency must not come in short (issue 9 #11).
-  uint64_t ms = timer_ms_until(timer_.loop, wake);
-  uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<RelayDirection*>(t->data)->on_timer(); }, ms, 0);
-  timer_armed_ = true;
+  // Never before `wake` (a latency must not come in short, issue 9 #11),
+  // and not a millisecond after it either (issue 11).
+  timers_.start(timer_, wake);
 }
 
 void RelayDirection::on_timer() {
-  timer_armed_ = false;
   if (stopped_) return;
   if (winding_) {
     // Here, not in wind_down(): that may run inside a stage's push, and
@@ -374,16 +374,13 @@ void RelayDirection::wind_down() {
   winding_ = true;
   close_when_flushed_ = false;
   block(kEnded);
-  uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<RelayDirection*>(t->data)->on_timer(); }, 0, 0);
-  timer_armed_ = true;
+  timers_.start(timer_, 0);  // at once, but outside whatever called this
 }
 
 void RelayDirection::stop() {
   stopped_ = true;
   reading_ = false;  // the socket is being closed; libuv stops reading it
-  if (timer_armed_) uv_timer_stop(&timer_);
-  timer_armed_ = false;
+  timer_.stop();
   waiting_.clear();
 }
 

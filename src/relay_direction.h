@@ -40,6 +40,7 @@
 #include <memory>
 #include <vector>
 
+#include "loop_timers.h"
 #include "pipeline.h"
 #include "scenario.h"
 
@@ -80,7 +81,8 @@ class RelayDirection final : public PipelineOwner {
     kSinkBusy = 8,      // a write waits for the sink and nothing else is held
   };
 
-  RelayDirection(DirectionOwner& owner, Direction dir, uint64_t cap);
+  // Stages wake up through `timers`, to the microsecond.
+  RelayDirection(DirectionOwner& owner, Direction dir, uint64_t cap, LoopTimers& timers);
   RelayDirection(const RelayDirection&) = delete;
   RelayDirection& operator=(const RelayDirection&) = delete;
   ~RelayDirection();
@@ -92,7 +94,6 @@ class RelayDirection final : public PipelineOwner {
     sink_ = sink;
     source_->data = this;
   }
-  uv_timer_t* timer() { return &timer_; }
   Direction direction() const { return dir_; }
   Pipeline& pipeline() { return pipeline_; }
 
@@ -158,7 +159,8 @@ class RelayDirection final : public PipelineOwner {
   uint64_t cap_;
   uv_stream_t* source_ = nullptr;
   uv_stream_t* sink_ = nullptr;
-  uv_timer_t timer_;
+  LoopTimers& timers_;
+  MicroTimer timer_;  // the earliest stage wake-up, or the wind-down
   uv_shutdown_t shutdown_req_;
   Pipeline pipeline_;
   Block* read_block_ = nullptr;  // where reads land, while chunks of it are alive
@@ -172,7 +174,6 @@ class RelayDirection final : public PipelineOwner {
   bool reading_ = false;
   bool sink_ready_ = false;
   bool stopped_ = false;
-  bool timer_armed_ = false;
   bool end_delivered_ = false;
   bool shutting_down_ = false;
   bool close_when_flushed_ = false;

@@ -263,6 +263,11 @@ void Session::output_dropped(uint64_t lines) {
 }
 
 bool Session::start_proxies() {
+  std::string timers_err;
+  if (!timers_.open(&loop_, &timers_err)) {
+    fail(timers_err);
+    return false;
+  }
   std::string resolver_err;
   resolver_ = Resolver::create(&loop_, &resolver_err);
   if (!resolver_) {

@@ -13,6 +13,7 @@
 #include "event_log.h"
 #include "event_output.h"
 #include "loop_clock.h"
+#include "loop_timers.h"
 #include "proxy.h"
 #include "relay_context.h"
 #include "resolver.h"
@@ -57,6 +58,7 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   }
   bool ending() const override { return ending_; }
   Resolver& resolver() override { return *resolver_; }
+  LoopTimers& timers() override { return timers_; }
   uint64_t next_connection_id() override { return ++connections_; }
   void connection_opened() override;
   void connection_closed() override;
@@ -108,6 +110,7 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   SignalWatcher signals_;  // blocks SIGINT and SIGTERM for the process's life
   EventOutput output_;
   EventLog events_;
+  LoopTimers timers_;  // before the proxies: their connections' timers leave it first
   std::unique_ptr<Resolver> resolver_;  // names of upstreams, looked up on the loop
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::unique_ptr<Timeline> timeline_;

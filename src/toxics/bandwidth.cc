@@ -20,6 +20,8 @@ namespace {
 
 class BandwidthStage final : public Stage {
  public:
+  static constexpr double kCatchUp = 5000;  // us
+
   // The proxy's budget is offered to every stage; only scope = "proxy"
   // takes it, else each connection has its own (issue 9 #9).
   explicit BandwidthStage(const StageParams& p)
@@ -66,7 +68,11 @@ class BandwidthStage final : public Stage {
       size_t piece = std::min(head.size(), piece_size());
       if (!reserved_) {
         double& next_free = shared_ != nullptr ? shared_->next_free : own_next_free_;
-        slot_ = std::max(next_free, now);
+        // A slot the loop woke up late for is not lost: up to kCatchUp of
+        // lateness is made good by the next slots, so a busy machine does
+        // not lower the rate. Beyond that (the link was idle) time restarts
+        // from now: idleness buys at most kCatchUp's worth of burst.
+        slot_ = std::max(next_free, now - kCatchUp);
         next_free = slot_ + static_cast<double>(piece) * 1e6 / rate_;
         reserved_ = true;
         reserved_size_ = piece;

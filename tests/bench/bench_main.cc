@@ -53,6 +53,9 @@ const std::vector<std::pair<std::string, std::string>> kToxicVariants = {
      "[[toxic]]\nproxy = \"bench\"\ntype = \"latency\"\nstream = \"both\"\nlatency = \"0ms\"\n"},
     {"jinx+latency100ms",
      "[[toxic]]\nproxy = \"bench\"\ntype = \"latency\"\nstream = \"both\"\nlatency = \"100ms\"\n"},
+    // A toxic that by its meaning never slows this traffic (issue 11).
+    {"jinx+bandwidth100GB/s",
+     "[[toxic]]\nproxy = \"bench\"\ntype = \"bandwidth\"\nstream = \"both\"\nrate = \"100GB/s\"\n"},
 };
 
 void usage(FILE* to) {

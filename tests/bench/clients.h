@@ -52,14 +52,17 @@ class IdleSet {
  public:
   ~IdleSet() { close_all(); }
   // Opens connections until `total` are open and the upstream has accepted
-  // them all (so the relay holds both sides), or until `deadline`
-  // (bench::now_s() time). Returns false + err if it could not.
+  // them all (so the relay holds both sides), each then carrying one 64 B
+  // echo, or until `deadline` (bench::now_s() time). Returns false + err if
+  // it could not.
   bool grow_to(const Endpoint& to, const EpollServer& upstream, size_t total, double deadline,
                std::string* err);
   size_t size() const { return fds_.size(); }
   void close_all();
 
  private:
+  // One 64 B round trip on each connection from index `from` on.
+  bool echo_once(size_t from, std::string* err);
   std::vector<int> fds_;
   int64_t upstream_base_ = -1;  // upstream connections open before the first
 };

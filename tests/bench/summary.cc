@@ -24,13 +24,18 @@ std::string with_ratio(const ReportInput& in, const std::string& relay, const st
   return cell;
 }
 
-// "+72": the relay's figure minus direct's.
-std::string added(const ReportInput& in, const std::string& relay, const std::string& key) {
-  const Results& r = *in.results;
-  if (relay == kDirect || !r.has(relay, key) || !r.has(kDirect, key)) return "—";
-  double d = r.get(relay, key) - r.get(kDirect, key);
+// "+72": `relay`'s figure minus `base`'s.
+std::string added_to(const Results& r, const std::string& relay, const std::string& base,
+                     const std::string& key) {
+  if (relay == base || !r.has(relay, key) || !r.has(base, key)) return "—";
+  double d = r.get(relay, key) - r.get(base, key);
   std::string sign = d >= 0 ? "+" : "-";
   return sign + fmt_num(std::fabs(d), 0);
+}
+
+// "+72": the relay's figure minus direct's.
+std::string added(const ReportInput& in, const std::string& relay, const std::string& key) {
+  return added_to(*in.results, relay, kDirect, key);
 }
 
 double mean2(const Results& r, const std::string& relay, const std::string& a,
@@ -90,7 +95,7 @@ void print_tables(const ReportInput& in, FILE* out) {
     std::fprintf(out,
                  "\n### jinx with toxics on both directions, MB/s (ratio to jinx passthrough)\n\n");
     Table t({"variant", "1 stream up", "1 stream down", "8 streams up", "8 streams down",
-             "peak RSS MiB"});
+             "RTT p50 µs", "added to jinx's p50", "peak RSS MiB"});
     for (const auto& v : in.variants) {
       std::vector<std::string> row = {v};
       for (const auto& cfg : all_bulk_configs()) {
@@ -100,6 +105,8 @@ void print_tables(const ReportInput& in, FILE* out) {
         }
         row.push_back(cell);
       }
+      row.push_back(r.cell(v, kRttP50, 1));
+      row.push_back(added_to(r, v, "jinx", kRttP50));
       row.push_back(r.cell(v, kPeakRssMib, 1));
       t.row(row);
     }
@@ -138,7 +145,7 @@ void print_summary(const ReportInput& in, FILE* out) {
 void print_targets(const ReportInput& in, FILE* out) {
   const Results& r = *in.results;
   const std::string j = "jinx", h = "haproxy";
-  Table t({"target (issue 5)", "jinx", "bound", "met"});
+  Table t({"target", "jinx", "bound", "met"});
   auto check = [&](const std::string& what, const std::string& relay, const std::string& key,
                    double bound, bool at_most, int decimals) {
     if (!r.has(relay, key) || std::isnan(bound)) return;
@@ -172,10 +179,26 @@ void print_targets(const ReportInput& in, FILE* out) {
     check(std::string("100 ms latency toxic, ") + key + " ≥ 200 MB/s", "jinx+latency100ms", key,
           200, false, 0);
   }
+  // Issue 11: toxics that never slow this traffic cost next to nothing.
+  const std::string bw = "jinx+bandwidth100GB/s";
+  for (const char* key : {"bulk_1_up", "bulk_1_down"}) {
+    check(std::string("100GB/s bandwidth toxic, ") + key + " ≥ 0.8× passthrough", bw, key,
+          0.8 * r.get(j, key), false, 0);
+  }
+  for (const std::string& v : {std::string("jinx+latency0ms"), bw}) {
+    check(v.substr(5) + ": RTT p50 µs ≤ jinx's + 50", v, kRttP50, r.get(j, kRttP50) + 50, true, 1);
+  }
+  check("conn/s 50 concurrent ≥ 1.1× haproxy (issue 11)", j, kConn50, 1.1 * r.get(h, kConn50),
+        false, 0);
+  for (size_t n : in.options->idle_counts) {
+    check("KiB per idle conn at " + fmt_num(static_cast<double>(n), 0) + " ≤ 3 (issue 11)", j,
+          kib_per_conn_key(n), 3, true, 1);
+  }
   std::string s = t.str();
   if (s.find("\n", s.find("\n") + 1) + 1 == s.size()) return;  // header only: nothing to check
-  std::fprintf(out, "\n### Targets of issue 5 (jinx against haproxy and direct of this run)\n\n%s",
-               s.c_str());
+  std::fprintf(
+      out, "\n### Targets of issues 5 and 11 (jinx against haproxy and direct of this run)\n\n%s",
+      s.c_str());
 }
 
 }  // namespace

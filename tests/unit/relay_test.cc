@@ -45,13 +45,16 @@ class FakeContext final : public RelayContext {
   FakeContext() : log_(sink_, EventFormat::json) {
     uv_loop_init(&loop_);
     log_.set_clock([this] { return now(); });
+    std::string err;
+    REQUIRE_MESSAGE(timers_.open(&loop_, &err), err);
   }
   FakeContext(const FakeContext&) = delete;
   FakeContext& operator=(const FakeContext&) = delete;
 
   uv_loop_t* loop() override { return &loop_; }
-  Micros now() const override { return static_cast<Micros>(uv_now(&loop_)) * kMicrosPerMs; }
+  Micros now() const override { return loop_clock_now(); }
   EventLog& events() override { return log_; }
+  LoopTimers& timers() override { return timers_; }
   uint64_t seed() const override { return 1; }
   const ToxicSpec& toxic_spec(ToxicIndex toxic) const override { return toxics_.at(toxic.value); }
   // The tests dial literal addresses: nothing asks for the resolver unless
@@ -88,6 +91,7 @@ class FakeContext final : public RelayContext {
   StringSink sink_;
   EventLog log_;
   std::vector<ToxicSpec> toxics_;
+  LoopTimers timers_;
   std::unique_ptr<Resolver> resolver_;
   uint64_t ids_ = 0, open_ = 0, closed_up_ = 0, closed_down_ = 0;
 };
@@ -242,8 +246,10 @@ TEST_CASE("relay direction: bytes and then the FIN go from source to sink, on a 
   {
     FakeDirectionOwner owner;
     owner.loop = &loop;
-    RelayDirection dir(owner, Direction::upstream, 1 << 20);
-    uv_timer_init(&loop, dir.timer());
+    LoopTimers timers;
+    std::string err;
+    REQUIRE_MESSAGE(timers.open(&loop, &err), err);
+    RelayDirection dir(owner, Direction::upstream, 1 << 20, timers);
     dir.bind(reinterpret_cast<uv_stream_t*>(&source), reinterpret_cast<uv_stream_t*>(&sink));
     dir.sink_connected();
     dir.unblock(RelayDirection::kNotConnected);

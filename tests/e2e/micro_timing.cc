@@ -1,0 +1,162 @@
+// Stages true to the microsecond (issue 11): held data waits for a timerfd,
+// not for libuv's whole-millisecond timers. Each test runs two proxies in
+// one jinx, one plain and one with the toxic, and compares them in the same
+// moment, so the machine's load is on both sides of the comparison; figures
+// are medians of interleaved samples.
+#include <sys/socket.h>
+
+#include "e2e.h"
+#include "epoll_server.h"
+
+using namespace jinx_test;
+
+namespace {
+
+// Proxy "plain" and proxy "t" in front of the same upstream, the toxic on "t".
+std::string pair_scenario(const std::string& upstream, const std::string& type,
+                          const std::string& keys) {
+  return proxy_toml("plain", upstream) + proxy_toml("t", upstream) + "[[toxic]]\nname = \"x\"\n" +
+         "proxy = \"t\"\ntype = \"" + type + "\"\n" + keys + "\n";
+}
+
+// Bytes per second received on `fd` over `window`, after `warmup`, read
+// as a client would (into a buffer, nothing else done with them).
+double receive_rate(int fd, ms warmup, ms window) {
+  std::vector<char> buf(256 * 1024);
+  auto start = Clock::now() + warmup, end = start + window;
+  uint64_t bytes = 0;
+  for (auto now = Clock::now(); now < end; now = Clock::now()) {
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    REQUIRE_MESSAGE(n > 0, "the download ended: " << (n == 0 ? "EOF" : std::strerror(errno)));
+    if (now >= start) bytes += static_cast<uint64_t>(n);
+  }
+  return static_cast<double>(bytes) / (static_cast<double>(window.count()) / 1000);
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct RoundTrips {
+  std::vector<double> plain, toxic;  // ms
+};
+
+// `n` round trips on each proxy, alternating, after a few unmeasured ones.
+RoundTrips interleaved_round_trips(JinxProcess& jinx, int n) {
+  Socket a = connect_or_throw(jinx.listen_address("plain"));
+  Socket b = connect_or_throw(jinx.listen_address("t"));
+  for (int i = 0; i < 5; ++i) {
+    echo_rtt_ms(a.fd());
+    echo_rtt_ms(b.fd());
+  }
+  RoundTrips r;
+  for (int i = 0; i < n; ++i) {
+    r.plain.push_back(echo_rtt_ms(a.fd()));
+    r.toxic.push_back(echo_rtt_ms(b.fd()));
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_SUITE("micro timing") {
+  TEST_CASE("latency: from 100us up, never under the delay and at most 200us over it") {
+    // Before issue 11: 300us gave round trips from 196us (under the
+    // setting) to 2.86 ms, median 1.34 ms.
+    for (const char* setting : {"100us", "300us", "1500us"}) {
+      CAPTURE(setting);
+      EchoServer up;
+      auto jinx = JinxProcess::run(
+          pair_scenario(up.address(), "latency", std::string("latency = \"") + setting + "\""));
+      INFO(jinx->describe());
+      jinx->wait_event(ev("toxic_on").with("toxic", "x"));
+      double delay = std::string(setting) == "100us" ? 0.1 : setting[0] == '3' ? 0.3 : 1.5;
+      RoundTrips r = interleaved_round_trips(*jinx, 60);
+      double lo = *std::min_element(r.toxic.begin(), r.toxic.end());
+      double over = median_of(r.toxic) - median_of(r.plain) - delay;
+      MEASURED(setting << ": shortest round trip " << lo * 1000 << " us, median "
+                       << median_of(r.toxic) * 1000 << " us against " << median_of(r.plain) * 1000
+                       << " us without the toxic: " << over * 1000 << " us over the delay");
+      CHECK(lo >= delay);
+      CHECK(over <= 0.200);
+    }
+  }
+
+  TEST_CASE("bandwidth far above what passes adds at most 50us to a round trip") {
+    // Before issue 11: rate = "100GB/s" added 1.16 ms to every round trip.
+    EchoServer up;
+    auto jinx = JinxProcess::run(
+        pair_scenario(up.address(), "bandwidth", "rate = \"100GB/s\"\nstream = \"both\""));
+    INFO(jinx->describe());
+    jinx->wait_event(ev("toxic_on").with("toxic", "x"));
+    RoundTrips r = interleaved_round_trips(*jinx, 200);
+    double added = median_of(r.toxic) - median_of(r.plain);
+    MEASURED("median round trip " << median_of(r.toxic) * 1000 << " us with the toxic, "
+                                  << median_of(r.plain) * 1000 << " us without: " << added * 1000
+                                  << " us added");
+    CHECK(added <= 0.050);
+  }
+
+  TEST_CASE("bandwidth far above what passes keeps 0.8x of passthrough throughput") {
+    // Before issue 11: 361 MB/s against 1,542 MB/s without the toxic.
+    EpollServer up(ServeMode::source);
+    auto jinx = JinxProcess::run(
+        pair_scenario(up.address(), "bandwidth", "rate = \"100GB/s\"\nstream = \"both\""));
+    INFO(jinx->describe());
+    jinx->wait_event(ev("toxic_on").with("toxic", "x"));
+    // The best of three 400 ms downloads each, alternating: load from the
+    // machine's other work lowers single figures, rarely the best one.
+    auto download = [&](const char* proxy) {
+      Socket c = connect_or_throw(jinx->listen_address(proxy));
+      return receive_rate(c.fd(), 100ms, 400ms);
+    };
+    double plain = 0, toxic = 0;
+    for (int i = 0; i < 3; ++i) {
+      plain = std::max(plain, download("plain"));
+      toxic = std::max(toxic, download("t"));
+    }
+    MEASURED("one stream: " << toxic / 1e6 << " MB/s with the toxic, " << plain / 1e6
+                            << " MB/s without (" << toxic / plain << "x)");
+    CHECK(toxic >= 0.8 * plain);
+  }
+
+  TEST_CASE("bandwidth: 100MB/s is delivered within 3 %") {
+    // Before issue 11 a slot due in a few microseconds waited 1-2 ms.
+    EpollServer up(ServeMode::source);
+    auto jinx = JinxProcess::run(pair_scenario(up.address(), "bandwidth", "rate = \"100MB/s\""));
+    INFO(jinx->describe());
+    jinx->wait_event(ev("toxic_on").with("toxic", "x"));
+    Socket c = connect_or_throw(jinx->listen_address("t"));
+    read_for(c.fd(), 300ms, false);  // past the first burst of socket buffers
+    IoResult r = read_for(c.fd(), 1500ms, false);
+    double rate = fitted_rate(r);
+    MEASURED("configured 100 MB/s, measured " << rate / 1e6 << " MB/s");
+    CHECK(rate >= 100e6 * 0.97);
+    CHECK(rate <= 100e6 * 1.03);
+  }
+
+  TEST_CASE("held-data toxics on idle connections leave jinx at 0 % CPU") {
+    // The timerfd is set only while a stage holds data: no busy polling.
+    EchoServer up;
+    auto jinx = JinxProcess::run(
+        proxy_toml("t", up.address()) +
+        "[[toxic]]\nname = \"x\"\nproxy = \"t\"\ntype = \"latency\"\nlatency = \"300us\"\n"
+        "stream = \"both\"\n[[toxic]]\nname = \"y\"\nproxy = \"t\"\ntype = \"bandwidth\"\n"
+        "rate = \"100GB/s\"\nstream = \"both\"\n");
+    INFO(jinx->describe());
+    jinx->wait_count(ev("toxic_on"), 2, 5000ms);
+    std::vector<Socket> clients;
+    for (int i = 0; i < 20; ++i) {
+      clients.push_back(connect_or_throw(jinx->listen_address("t")));
+      echo_rtt_ms(clients.back().fd());
+    }
+    double cpu0 = cpu_seconds(jinx->pid());
+    auto t0 = Clock::now();
+    std::this_thread::sleep_for(1000ms);
+    double share = (cpu_seconds(jinx->pid()) - cpu0) / (ms_since(t0) / 1000);
+    MEASURED("jinx CPU with 20 idle connections through latency and bandwidth: "
+             << share * 100 << " % of one core");
+    CHECK(share < 0.02);
+  }
+}
