@@ -50,7 +50,7 @@ class UdpProxy::Listener {
 };
 
 UdpProxy::UdpProxy(RelayContext& context, const ProxySpec& spec, const sockaddr* upstream)
-    : context_(context), spec_(spec), wakeups_(context.loop()) {
+    : context_(context), spec_(spec) {
   if (upstream != nullptr) {
     upstream_.length = upstream->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     std::memcpy(&upstream_.storage, upstream, upstream_.length);
@@ -118,8 +118,6 @@ bool UdpProxy::listens_on_loopback_only() const {
 void UdpProxy::close_listener() {
   for (Listener* listener : listeners_) listener->close();
   listeners_.clear();
-  // The session is ending: flows close next, and need no more wake-ups.
-  wakeups_.close();
 }
 
 void UdpProxy::close_flows(const char* reason) {
