@@ -146,17 +146,22 @@ void UdpProxy::live_totals(FlowTotals* totals) const {
 }
 
 void UdpProxy::on_readable(Listener& listener) {
-  int n = receiver_.receive(listener.fd());
-  for (int i = 0; i < n; ++i) {
-    auto at = static_cast<size_t>(i);
-    if (down_windows_ > 0) {
-      drop_one();
-      continue;
+  // A few full batches per wake-up, each sent on before the next is read
+  // into the same buffers; then back to the loop, so no socket starves.
+  for (int round = 0; round < kRoundsPerWakeup; ++round) {
+    int n = receiver_.receive(listener.fd());
+    for (int i = 0; i < n; ++i) {
+      auto at = static_cast<size_t>(i);
+      if (down_windows_ > 0) {
+        drop_one();
+        continue;
+      }
+      UdpFlow* flow = flow_for(listener, receiver_.from(at), receiver_.from_length(at));
+      if (flow != nullptr) flow->from_client(receiver_.data(at), receiver_.size(at));
     }
-    UdpFlow* flow = flow_for(listener, receiver_.from(at), receiver_.from_length(at));
-    if (flow != nullptr) flow->from_client(receiver_.data(at), receiver_.size(at));
+    outbox_.flush();
+    if (n < static_cast<int>(UdpReceiver::kBatch)) return;
   }
-  outbox_.flush();
 }
 
 // The flow of a client address, opened on its first datagram.

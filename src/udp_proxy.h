@@ -65,6 +65,7 @@ class UdpProxy {
 
  private:
   class Listener;
+  static constexpr int kRoundsPerWakeup = 4;
   int bind_listener(SocketAddress* addr);
   void on_readable(Listener& listener);
   UdpFlow* flow_for(Listener& listener, const sockaddr* from, socklen_t length);
