@@ -258,6 +258,27 @@ TEST_SUITE("udp") {
     CHECK(jinx->find(ev("flow_open")).size() == 2);
   }
 
+  TEST_CASE("udp: the status line counts open flows and dropped datagrams") {
+    UdpEchoServer up;
+    JinxOptions tty;
+    tty.stderr_pty = true;
+    auto jinx = JinxProcess::run("duration = \"1500ms\"\n" + udp_proxy(up.address()) +
+                                     "[[toxic]]\nproxy = \"u\"\ntype = \"loss\"\n"
+                                     "stream = \"upstream\"\nprobability = 1\n",
+                                 {}, {}, tty);
+    INFO(jinx->describe());
+    UdpClient c(jinx->listen_address("u"));
+    for (int i = 0; i < 5; ++i) REQUIRE(c.send("lost"));
+    CHECK(jinx->wait_exit(5000ms).code == 0);
+    std::string err = jinx->stderr_text();
+    CHECK(err.find("flows 1") != std::string::npos);
+    CHECK(err.find("dropped 5") != std::string::npos);
+  }
+}
+
+// Microsecond timing: run alone (the micro_timing ctest), not beside the
+// bulk cases, iperf3 or the soak.
+TEST_SUITE("micro timing") {
   TEST_CASE("udp: latency over 10,000 datagrams: none early, the median within 1 ms") {
     UdpEchoServer up;
     auto jinx = JinxProcess::run(udp_proxy(up.address()) +
@@ -278,22 +299,5 @@ TEST_SUITE("udp") {
              << "), 99th percentile " << through[9900]);
     CHECK(through.front() >= 20.0);
     CHECK(added <= 21.0);
-  }
-
-  TEST_CASE("udp: the status line counts open flows and dropped datagrams") {
-    UdpEchoServer up;
-    JinxOptions tty;
-    tty.stderr_pty = true;
-    auto jinx = JinxProcess::run("duration = \"1500ms\"\n" + udp_proxy(up.address()) +
-                                     "[[toxic]]\nproxy = \"u\"\ntype = \"loss\"\n"
-                                     "stream = \"upstream\"\nprobability = 1\n",
-                                 {}, {}, tty);
-    INFO(jinx->describe());
-    UdpClient c(jinx->listen_address("u"));
-    for (int i = 0; i < 5; ++i) REQUIRE(c.send("lost"));
-    CHECK(jinx->wait_exit(5000ms).code == 0);
-    std::string err = jinx->stderr_text();
-    CHECK(err.find("flows 1") != std::string::npos);
-    CHECK(err.find("dropped 5") != std::string::npos);
   }
 }
