@@ -258,6 +258,27 @@ TEST_SUITE("udp") {
     CHECK(jinx->find(ev("flow_open")).size() == 2);
   }
 
+  TEST_CASE("udp: toxicity picks flows: about that share of them get the toxic") {
+    UdpEchoServer up;
+    auto jinx = JinxProcess::run("seed = 9\n" + udp_proxy(up.address()) +
+                                 "[[toxic]]\nname = \"cut\"\nproxy = \"u\"\ntype = \"loss\"\n"
+                                 "stream = \"upstream\"\nprobability = 1\ntoxicity = 0.5\n");
+    INFO(jinx->describe());
+    jinx->wait_event(ev("toxic_on"));
+    std::string addr = jinx->listen_address("u");
+    constexpr int kFlows = 40;
+    int answered = 0;
+    for (int i = 0; i < kFlows; ++i) {
+      UdpClient c(addr);
+      REQUIRE(c.send("anyone?"));
+      answered += c.receive(300ms) ? 1 : 0;
+    }
+    MEASURED(answered << " of " << kFlows << " flows answered with toxicity 0.5");
+    // Binomial(40, 0.5): 20 +- 3.2 standard deviations.
+    CHECK(answered >= 10);
+    CHECK(answered <= 30);
+  }
+
   TEST_CASE("udp: the status line counts open flows and dropped datagrams") {
     UdpEchoServer up;
     JinxOptions tty;
