@@ -255,7 +255,8 @@ TEST_SUITE("udp") {
     jinx->wait_event(ev("toxic_off"), 3000ms);
     REQUIRE(c.send("after"));
     CHECK(c.receive(2000ms) == std::optional<std::string>("after"));
-    CHECK(jinx->find(ev("flow_open")).size() == 2);
+    // Waited for: the reader of jinx's stdout may be behind the echo.
+    CHECK(jinx->wait_count(ev("flow_open"), 2, 3000ms).size() == 2);
   }
 
   TEST_CASE("udp: toxicity picks flows: about that share of them get the toxic") {
