@@ -9,8 +9,8 @@
 #include "address.h"
 #include "event_log.h"
 #include "loop_clock.h"
+#include "loop_timers.h"
 #include "udp_proxy.h"
-#include "udp_wakeups.h"
 
 namespace jinx {
 
@@ -28,6 +28,7 @@ UdpFlow::UdpFlow(UdpProxy& proxy, uint64_t id, std::string key, int listen_fd,
       client_length_(client_length),
       up_(*this, Direction::upstream, proxy.spec().buffer),
       down_(*this, Direction::downstream, proxy.spec().buffer),
+      stage_timer_([](MicroTimer& t) { static_cast<UdpFlow*>(t.owner())->on_stage_timer(); }, this),
       opened_at_(proxy.context().now()) {
   std::memcpy(&client_, client, client_length);
   uv_timer_init(context_.loop(), &timer_);
@@ -97,6 +98,15 @@ void UdpFlow::push(Way& way, const char* data, size_t size) {
 
 void UdpFlow::from_client(const char* data, size_t size) {
   if (closing_) return;
+  if (up_.pipeline().empty() && fd_ >= 0) {
+    // No toxic on this direction: straight from the receive buffer.
+    up_.next_number();
+    last_activity_ = context_.now();
+    ++totals_.datagrams_up;
+    totals_.bytes_up += size;
+    proxy_.outbox().add_view(fd_, nullptr, 0, data, size, this);
+    return;
+  }
   push(up_, data, size);
   if (!up_.pipeline().empty()) arm();
 }
@@ -122,9 +132,20 @@ void UdpFlow::from_upstream(int status) {
     note_unreachable();
     return;
   }
+  bool plain = down_.pipeline().empty();
   for (int i = 0; i < n && !closing_; ++i) {
-    push(down_, rx.data(static_cast<size_t>(i)), rx.size(static_cast<size_t>(i)));
+    auto at = static_cast<size_t>(i);
+    if (plain) {
+      down_.next_number();
+      ++totals_.datagrams_down;
+      totals_.bytes_down += rx.size(at);
+      proxy_.outbox().add_view(listen_fd_, reinterpret_cast<const sockaddr*>(&client_),
+                               client_length_, rx.data(at), rx.size(at), this);
+    } else {
+      push(down_, rx.data(at), rx.size(at));
+    }
   }
+  if (plain && n > 0) last_activity_ = context_.now();
   if (!down_.pipeline().empty()) arm();
   proxy_.outbox().flush();
 }
@@ -236,12 +257,10 @@ void UdpFlow::arm(bool force) {
   if (closing_) return;
   Micros stages = std::min(up_.pipeline().next_wakeup(), down_.pipeline().next_wakeup());
   Micros wake = last_activity_ + proxy_.spec().idle_timeout;
-  UdpWakeups& precise = proxy_.wakeups();
-  if (precise.available()) {
-    precise.set(this, stage_wake_, stages);
-    stage_wake_ = stages;
-  } else {
-    wake = std::min(wake, stages);
+  if (stages == kNever) {
+    stage_timer_.stop();
+  } else if (!stage_timer_.armed() || stage_timer_.deadline() != stages) {
+    context_.timers().start(stage_timer_, stages);
   }
   if (!force && wake >= armed_for_) return;
   armed_for_ = wake;
@@ -251,7 +270,6 @@ void UdpFlow::arm(bool force) {
 }
 
 void UdpFlow::on_stage_timer() {
-  stage_wake_ = kNever;  // UdpWakeups took it off its list
   up_.pipeline().run_timers();
   down_.pipeline().run_timers();
   arm();
@@ -280,8 +298,7 @@ void UdpFlow::close(const char* reason, const std::string& error) {
   closing_ = true;
   proxy_.forget(this);
   proxy_.outbox().forget(this);
-  proxy_.wakeups().set(this, stage_wake_, kNever);
-  stage_wake_ = kNever;
+  stage_timer_.stop();
   if (lookup_ != nullptr) {
     Resolver::cancel(lookup_);
     lookup_ = nullptr;

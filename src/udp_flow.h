@@ -19,6 +19,7 @@
 #include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
+#include "timer_heap.h"
 #include "udp_socket.h"
 
 namespace jinx {
@@ -38,7 +39,7 @@ class UdpFlow final : private UdpOutbox::Owner {
   void from_client(const char* data, size_t size);
   // The upstream socket is readable, or has an error (status < 0).
   void from_upstream(int status);
-  // A stage is due (UdpWakeups).
+  // A stage is due (stage_timer_).
   void on_stage_timer();
 
   void apply(const UdpActiveToxic& toxic);
@@ -102,15 +103,17 @@ class UdpFlow final : private UdpOutbox::Owner {
   socklen_t client_length_;
   int fd_ = -1;  // the connected upstream socket
   uv_poll_t poll_;
-  uv_timer_t timer_;
+  uv_timer_t timer_;  // the idle timeout
   Resolver::Lookup* lookup_ = nullptr;
   std::deque<Datagram> waiting_;  // for the upstream's name to resolve
   uint64_t waiting_bytes_ = 0;
   Way up_;
   Way down_;
   Micros last_activity_ = 0;
-  Micros armed_for_ = kNever;   // of timer_
-  Micros stage_wake_ = kNever;  // asked of the proxy's UdpWakeups
+  Micros armed_for_ = kNever;  // of timer_
+  // The stages' next wake-up, to the microsecond (the session's LoopTimers):
+  // libuv's millisecond timers made a latency of 50ms read 51-52.
+  MicroTimer stage_timer_;
   FlowTotals totals_;
   std::vector<ToxicCounts> toxics_;
   uint64_t unreachable_ = 0;  // datagrams refused with ICMP port unreachable

@@ -50,7 +50,7 @@ class UdpProxy::Listener {
 };
 
 UdpProxy::UdpProxy(RelayContext& context, const ProxySpec& spec, const sockaddr* upstream)
-    : context_(context), spec_(spec), wakeups_(context.loop()) {
+    : context_(context), spec_(spec) {
   if (upstream != nullptr) {
     upstream_.length = upstream->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     std::memcpy(&upstream_.storage, upstream, upstream_.length);
@@ -118,8 +118,6 @@ bool UdpProxy::listens_on_loopback_only() const {
 void UdpProxy::close_listener() {
   for (Listener* listener : listeners_) listener->close();
   listeners_.clear();
-  // The session is ending: flows close next, and need no more wake-ups.
-  wakeups_.close();
 }
 
 void UdpProxy::close_flows(const char* reason) {
@@ -131,6 +129,7 @@ void UdpProxy::close_flows(const char* reason) {
 }
 
 void UdpProxy::forget(UdpFlow* flow) {
+  if (last_flow_ == flow) last_flow_ = nullptr;
   auto it = flows_.find(flow->key());
   if (it != flows_.end() && it->second == flow) flows_.erase(it);
 }
@@ -147,23 +146,34 @@ void UdpProxy::live_totals(FlowTotals* totals) const {
 }
 
 void UdpProxy::on_readable(Listener& listener) {
-  int n = receiver_.receive(listener.fd());
-  for (int i = 0; i < n; ++i) {
-    auto at = static_cast<size_t>(i);
-    if (down_windows_ > 0) {
-      drop_one();
-      continue;
+  // A few full batches per wake-up, each sent on before the next is read
+  // into the same buffers; then back to the loop, so no socket starves.
+  for (int round = 0; round < kRoundsPerWakeup; ++round) {
+    int n = receiver_.receive(listener.fd());
+    for (int i = 0; i < n; ++i) {
+      auto at = static_cast<size_t>(i);
+      if (down_windows_ > 0) {
+        drop_one();
+        continue;
+      }
+      UdpFlow* flow = flow_for(listener, receiver_.from(at), receiver_.from_length(at));
+      if (flow != nullptr) flow->from_client(receiver_.data(at), receiver_.size(at));
     }
-    UdpFlow* flow = flow_for(listener, receiver_.from(at), receiver_.from_length(at));
-    if (flow != nullptr) flow->from_client(receiver_.data(at), receiver_.size(at));
+    outbox_.flush();
+    if (n < static_cast<int>(UdpReceiver::kBatch)) return;
   }
-  outbox_.flush();
 }
 
 // The flow of a client address, opened on its first datagram.
 UdpFlow* UdpProxy::flow_for(Listener& listener, const sockaddr* from, socklen_t length) {
+  // A batch mostly comes from few clients: the last one is checked first,
+  // without building a key.
+  if (last_flow_ != nullptr && last_flow_->key().size() == length &&
+      std::memcmp(last_flow_->key().data(), from, length) == 0) {
+    return last_flow_;
+  }
   std::string key(reinterpret_cast<const char*>(from), length);
-  if (auto it = flows_.find(key); it != flows_.end()) return it->second;
+  if (auto it = flows_.find(key); it != flows_.end()) return last_flow_ = it->second;
   if (flows_.size() >= spec_.max_flows) {
     refuse("max_flows (" + std::to_string(spec_.max_flows) +
                ") reached: datagrams from new clients are dropped",

@@ -16,7 +16,6 @@
 #include "scenario.h"
 #include "toxic_index.h"
 #include "udp_socket.h"
-#include "udp_wakeups.h"
 
 namespace jinx {
 
@@ -61,12 +60,12 @@ class UdpProxy {
   const sockaddr* upstream() const { return upstream_.length > 0 ? upstream_.get() : nullptr; }
   UdpReceiver& receiver() { return receiver_; }
   UdpOutbox& outbox() { return outbox_; }
-  UdpWakeups& wakeups() { return wakeups_; }
   const std::vector<std::unique_ptr<UdpActiveToxic>>& active() const { return active_; }
   void forget(UdpFlow* flow);
 
  private:
   class Listener;
+  static constexpr int kRoundsPerWakeup = 4;
   int bind_listener(SocketAddress* addr);
   void on_readable(Listener& listener);
   UdpFlow* flow_for(Listener& listener, const sockaddr* from, socklen_t length);
@@ -80,10 +79,10 @@ class UdpProxy {
   std::vector<SocketAddress> listen_addrs_;
   std::string bound_;
   std::unordered_map<std::string, UdpFlow*> flows_;  // by client address
+  UdpFlow* last_flow_ = nullptr;                     // of the last datagram read
   std::vector<std::unique_ptr<UdpActiveToxic>> active_;
   UdpReceiver receiver_;
   UdpOutbox outbox_;
-  UdpWakeups wakeups_;
   int down_windows_ = 0;
   bool warned_full_ = false;    // max_flows reached, said once
   bool warned_socket_ = false;  // a flow's socket could not be opened, said once

@@ -52,6 +52,13 @@ void UdpOutbox::add(int fd, const sockaddr* to, socklen_t to_length, Datagram&& 
   items_.push_back(std::move(item));
 }
 
+void UdpOutbox::add_view(int fd, const sockaddr* to, socklen_t to_length, const char* data,
+                         size_t size, Owner* owner) {
+  Item item{fd, {}, to != nullptr ? to_length : 0, {}, owner, data, size};
+  if (to != nullptr) std::memcpy(&item.to, to, to_length);
+  items_.push_back(std::move(item));
+}
+
 void UdpOutbox::forget(const Owner* owner) {
   for (auto& item : items_) {
     if (item.owner == owner) item.owner = nullptr;
@@ -77,7 +84,11 @@ void UdpOutbox::send_run(size_t begin, size_t end) {
     iov_.resize(count);
     for (size_t i = 0; i < count; ++i) {
       Item& item = items_[begin + i];
-      iov_[i] = {item.datagram.bytes.data(), item.datagram.size()};
+      if (item.view != nullptr) {
+        iov_[i] = {const_cast<char*>(item.view), item.view_size};
+      } else {
+        iov_[i] = {item.datagram.bytes.data(), item.datagram.size()};
+      }
       msghdr& h = messages_[i].msg_hdr;
       h.msg_iov = &iov_[i];
       h.msg_iovlen = 1;

@@ -64,6 +64,10 @@ class UdpOutbox {
 
   // `to` is nullptr for a connected socket.
   void add(int fd, const sockaddr* to, socklen_t to_length, Datagram&& d, Owner* owner);
+  // The same without a copy, for a datagram no toxic touches: `data` stays
+  // valid until flush(), as the receive buffers do until the next receive.
+  void add_view(int fd, const sockaddr* to, socklen_t to_length, const char* data, size_t size,
+                Owner* owner);
   // Sends everything; datagrams refused are reported to their owner.
   void flush();
   // Forgets an owner that is going away (its datagrams still go out).
@@ -77,6 +81,8 @@ class UdpOutbox {
     socklen_t to_length;
     Datagram datagram;
     Owner* owner;
+    const char* view = nullptr;  // add_view: the bytes, in place of datagram's
+    size_t view_size = 0;
   };
   void send_run(size_t begin, size_t end);
 

@@ -3,6 +3,7 @@
 //
 //   jinx_bench [--quick] [--only GROUP,...] [--runs N] [--relays NAME,...]
 //   jinx_bench fidelity [--quick] [--only TOXIC,...]
+//   jinx_bench udp [--quick]           UDP datagrams/s beside socat, memory per flow
 //
 // main reads top to bottom: options, process limits, the upstream server,
 // the relays, then for each run every group on every relay (a fresh relay
@@ -33,6 +34,7 @@
 #include "report.h"
 #include "suite.h"
 #include "summary.h"
+#include "udp.h"
 
 #ifndef JINX_BINARY
 #define JINX_BINARY "jinx"
@@ -60,6 +62,7 @@ void usage(FILE* to) {
   std::fprintf(to,
                "usage: jinx_bench [--quick] [--only GROUP,...] [--runs N] [--relays NAME,...]\n"
                "       jinx_bench fidelity [--quick] [--only TOXIC,...]\n"
+               "       jinx_bench udp [--quick]\n"
                "groups: bulk toxics latency connrate idle (default: all)\n"
                "relays: direct jinx socat haproxy (default: all found)\n"
                "jinx binary: $JINX_BIN, else %s\n",
@@ -128,10 +131,11 @@ int main(int argc, char** argv) {
 
   // 1. Options.
   bool fidelity = argc > 1 && std::string(argv[1]) == "fidelity";
+  bool udp = argc > 1 && std::string(argv[1]) == "udp";
   SuiteOptions opt;
   std::set<std::string> only, relays_wanted(kRelays.begin(), kRelays.end());
   bool runs_given = false;
-  for (int i = fidelity ? 2 : 1; i < argc; ++i) {
+  for (int i = fidelity || udp ? 2 : 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) {
@@ -195,6 +199,7 @@ int main(int argc, char** argv) {
   std::string jinx_bin = env_bin != nullptr && *env_bin != '\0' ? env_bin : JINX_BINARY;
 
   if (fidelity) return run_fidelity(jinx_bin, dir, opt.quick, only);
+  if (udp) return run_udp_bench(jinx_bin, dir, opt.quick);
 
   for (const auto& g : only) {
     if (std::find(kGroups.begin(), kGroups.end(), g) == kGroups.end()) {

@@ -258,5 +258,17 @@ TEST_CASE("a direction holds at most its buffer across stages: the rest is dropp
   CHECK(p.held() == 0);
 }
 
+TEST_CASE("a ramp step changes a datagram toxic's values for the datagrams after it") {
+  FakeFlow flow;
+  DatagramPipeline p(flow, 1 << 24);
+  p.add(0, make_stage("loss", {0}));
+  for (uint64_t i = 1; i <= 100; ++i) p.push(datagram(i, 0));
+  CHECK(flow.out.size() == 100);
+  p.update(0, {1, 1});
+  for (uint64_t i = 101; i <= 200; ++i) p.push(datagram(i, 0));
+  CHECK(flow.out.size() == 100);
+  CHECK(flow.fates[DatagramFate::dropped] == 100);
+}
+
 }  // namespace
 }  // namespace jinx
