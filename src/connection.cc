@@ -10,6 +10,7 @@
 #include "address.h"
 #include "dialer.h"
 #include "event_log.h"
+#include "http_layer.h"
 #include "proxy.h"
 #include "random.h"
 #include "relay_context.h"
@@ -34,6 +35,9 @@ Connection::Connection(Proxy& proxy, uint64_t id)
   up_.bind(reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&upstream_));
   down_.bind(reinterpret_cast<uv_stream_t*>(&upstream_), reinterpret_cast<uv_stream_t*>(&client_));
   opened_at_ = uv_hrtime();
+  if (proxy.spec().protocol == ProxyProtocol::http) {
+    http_ = std::make_unique<HttpLayer>(*this, proxy, up_, down_);
+  }
 }
 
 Connection::~Connection() = default;
@@ -75,6 +79,7 @@ void Connection::note_toxic(ToxicIndex toxic) {
 void Connection::apply(const ActiveToxic& toxic) {
   if (closing_) return;
   const ToxicSpec& spec = *toxic.spec;
+  if (spec.type->kind != ToxicKind::stage) return;  // request toxics: the HTTP layer's
   uint64_t tid = toxic_id(spec.name);
   for (RelayDirection* dir : {&up_, &down_}) {
     Direction d = dir->direction();
@@ -363,6 +368,7 @@ void Connection::finish(bool reset_client, bool reset_upstream) {
   }
   up_.stop();
   down_.stop();
+  if (http_) http_->connection_closed();
   report_close(up, down);
 
   auto closed = [](uv_handle_t* h) { static_cast<Connection*>(h->data)->on_handle_closed(); };

@@ -26,6 +26,7 @@
 
 #include <uv.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@
 namespace jinx {
 
 class Dialer;
+class HttpLayer;
 class Proxy;
 class RelayContext;
 struct ActiveToxic;
@@ -102,10 +104,11 @@ class Connection final : public DirectionOwner {
   uv_tcp_t upstream_;
   uv_timer_t dial_timer_;  // slow_open delay, then connect_timeout
   uv_connect_t connect_req_;
-  Dialer* dialer_ = nullptr;  // while dialling an upstream given by name
-  RelayDirection up_;         // client -> upstream
-  RelayDirection down_;       // upstream -> client
-  uint64_t opened_at_ = 0;    // uv_hrtime(), ns: durations finer than the loop clock
+  Dialer* dialer_ = nullptr;         // while dialling an upstream given by name
+  RelayDirection up_;                // client -> upstream
+  RelayDirection down_;              // upstream -> client
+  std::unique_ptr<HttpLayer> http_;  // on an HTTP proxy: follows the requests (http_layer.h)
+  uint64_t opened_at_ = 0;           // uv_hrtime(), ns: durations finer than the loop clock
   uint64_t dial_started_ = 0;
   std::vector<ToxicIndex> toxics_;      // toxics that applied, in order of first use
   std::optional<Direction> first_end_;  // which side sent its FIN first

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "address.h"
+#include "loader_http.h"
 #include "parse_errors.h"
 #include "scenario_keys.h"
 #include "schedule.h"
@@ -169,6 +170,13 @@ void Loader::load_udp_keys(const toml::table& t, ProxySpec& p) {
 
 // A toxic on a proxy of another protocol, or an attribute its protocol does
 // not take (latency's reorder is for UDP, bandwidth's scope for TCP).
+// A toxic made for one protocol names the setting that would let it act.
+std::string protocol_hint(const ToxicType& type) {
+  if (type.protocols == kHttp) return "; set protocol = \"http\" on the proxy";
+  if (type.protocols == kUdp) return "; set protocol = \"udp\" on the proxy";
+  return "";
+}
+
 void Loader::check_protocol(const toml::table& t, const ToxicSpec& toxic, const Scenario& s) {
   auto proxy_name = get_string(t, "proxy", "[[toxic]]");
   if (toxic.type == nullptr || !proxy_name) return;
@@ -185,7 +193,7 @@ void Loader::check_protocol(const toml::table& t, const ToxicSpec& toxic, const 
     }
     error(*t.get("type"), "toxic type '" + std::string(type.name) + "' does not apply to " +
                               protocol_label(proxy.protocol) + " proxy '" + proxy.name + "'; on " +
-                              protocol_label(proxy.protocol) + ": " + fits);
+                              protocol_label(proxy.protocol) + ": " + fits + protocol_hint(type));
     return;
   }
   for (const auto& a : type.attrs) {
@@ -311,12 +319,14 @@ void Loader::check_toxic_keys(const toml::table& t, const ToxicType* type) {
     for (const auto& a : known->attrs) allowed.push_back(a.name);
   }
   check_keys(t, allowed, "[[toxic]]");
-  if (type == nullptr || type->on_stream()) return;
-  for (std::string_view k : {"stream", "toxicity"}) {
-    if (t.get(k) != nullptr) {
-      error(*t.get(k), "toxic type '" + std::string(type->name) + "' takes no '" + std::string(k) +
-                           "': it acts on the whole proxy");
-    }
+  if (type == nullptr) return;
+  for (std::string_view k : {"stream", "toxicity", "match", "first", "nth"}) {
+    if (t.get(k) == nullptr || toxic_key_applies(k, type->kind)) continue;
+    std::string why = type->kind == ToxicKind::request ? "it acts on whole requests"
+                      : type->on_stream()              ? "only request toxics (http_*) do"
+                                                       : "it acts on the whole proxy";
+    error(*t.get(k),
+          "toxic type '" + std::string(type->name) + "' takes no '" + std::string(k) + "': " + why);
   }
 }
 
@@ -458,11 +468,18 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
     bool complete = true;
     for (const auto& a : toxic.type->attrs) {
       Param value;
-      complete = load_attr(t, toxic, a, &value) && complete;
+      std::string text;
+      if (a.numeric()) {
+        complete = load_attr(t, toxic, a, &value) && complete;
+      } else {
+        complete = load_text_attr(*this, t, toxic, a, &text) && complete;
+      }
       toxic.attrs.push_back(value);
+      toxic.texts.push_back(std::move(text));
     }
     if (complete) check_attrs(t, toxic);
   }
+  load_request_keys(*this, t, toxic);
   load_schedule(t, toxic);
   name_toxic(t, toxic);
   check_schedule(t, toxic, s);
@@ -489,6 +506,18 @@ Scenario Loader::load(const toml::table& root) {
       }
     } else {
       error(*n, "seed must be an unsigned 64-bit integer");
+    }
+  }
+  if (const toml::node* n = root.get("api")) {
+    std::string host;
+    uint16_t port = 0;
+    std::string why;
+    if (!n->is_string()) {
+      error(*n, "api must be a string \"HOST:PORT\"");
+    } else if (!split_host_port(n->as_string()->get(), &host, &port, &why)) {
+      error(*n, "api: " + why);
+    } else {
+      s.api = n->as_string()->get();
     }
   }
   auto tables = [&](std::string_view key, auto&& each) {

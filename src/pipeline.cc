@@ -20,7 +20,23 @@ class Pipeline::SlotIo final : public StageIo {
   size_t position_;
 };
 
+// The head's StageIo: emit() feeds the first toxic's stage. The head is no
+// toxic's, so it acts on the connection through its own owner, not act().
+class Pipeline::HeadIo final : public StageIo {
+ public:
+  explicit HeadIo(Pipeline& p) : p_(p) {}
+  Micros now() const override { return p_.owner_.now(); }
+  void emit(Chunk&& chunk) override { p_.push_from(0, std::move(chunk)); }
+  void discard(size_t bytes) override { p_.owner_.discarded(bytes); }
+  void act(ToxicAction /*action*/) override {}
+  void injected(size_t bytes) override { p_.owner_.injected(bytes); }
+
+ private:
+  Pipeline& p_;
+};
+
 bool Pipeline::transparent() const {
+  if (head_ != nullptr && !head_->transparent()) return false;
   for (const auto& slot : slots_) {
     if (!slot.stage->transparent()) return false;
   }
@@ -39,6 +55,11 @@ size_t Pipeline::position_of(ToxicIndex toxic) const {
 }
 
 void Pipeline::push(Chunk&& chunk) {
+  if (head_ != nullptr) {
+    HeadIo io(*this);
+    head_->push(std::move(chunk), io);
+    return;
+  }
   push_from(0, std::move(chunk));
 }
 
@@ -70,7 +91,11 @@ void Pipeline::remove(ToxicIndex toxic) {
 
 void Pipeline::flush_all() {
   // First to last: what a stage hands on lands in the stages after it, which
-  // are flushed in their turn.
+  // are flushed in their turn. The head hands on what it holds and stays.
+  if (head_ != nullptr) {
+    HeadIo io(*this);
+    head_->flush(io);
+  }
   while (!slots_.empty()) remove(slots_.front().toxic);
 }
 
@@ -81,6 +106,10 @@ void Pipeline::update(ToxicIndex toxic, const std::vector<double>& attrs) {
 
 void Pipeline::run_timers() {
   Micros now = owner_.now();
+  if (head_ != nullptr && head_->wakeup() <= now) {
+    HeadIo io(*this);
+    head_->on_timer(io);
+  }
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (slots_[i].stage->wakeup() <= now) {
       SlotIo io(*this, i);
@@ -90,7 +119,7 @@ void Pipeline::run_timers() {
 }
 
 Micros Pipeline::next_wakeup() const {
-  Micros next = kNever;
+  Micros next = head_ != nullptr ? head_->wakeup() : kNever;
   for (const auto& slot : slots_) next = std::min(next, slot.stage->wakeup());
   return next;
 }

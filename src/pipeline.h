@@ -4,6 +4,10 @@
 // come and go as toxic windows open and close. The pipeline knows nothing of
 // sockets: its owner (a relay direction, or a fake in unit tests) supplies
 // the time and takes what leaves the last stage.
+//
+// On an HTTP proxy a head stage sits before every toxic: it follows the
+// messages (http_layer.h) and is no toxic's, so it is set apart from the
+// slots and owned by whoever set it.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +25,7 @@ class PipelineOwner {
   virtual void deliver(Chunk&& chunk) = 0;   // out of the last stage
   virtual void discarded(size_t bytes) = 0;  // dropped by a stage on purpose
   virtual void toxic_action(ToxicAction action, ToxicIndex toxic) = 0;
+  virtual void injected(size_t /*bytes*/) {}  // made up by a stage (StageIo::injected)
 
  protected:
   ~PipelineOwner() = default;
@@ -32,7 +37,7 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  bool empty() const { return slots_.empty(); }
+  bool empty() const { return slots_.empty() && head_ == nullptr; }
   // No stage would hold or change a chunk right now (see Stage::transparent).
   bool transparent() const;
   bool has(ToxicIndex toxic) const;
@@ -52,6 +57,8 @@ class Pipeline {
   void flush_all();
   // Drops every stage without flushing (the connection is going away).
   void clear() { slots_.clear(); }
+  // The stage every chunk enters first, before any toxic's (not owned).
+  void set_head(Stage* head) { head_ = head; }
 
  private:
   struct Slot {
@@ -59,11 +66,13 @@ class Pipeline {
     std::unique_ptr<Stage> stage;
   };
   class SlotIo;
+  class HeadIo;
   void push_from(size_t position, Chunk&& chunk);
   size_t position_of(ToxicIndex toxic) const;
 
   PipelineOwner& owner_;
   std::vector<Slot> slots_;
+  Stage* head_ = nullptr;
 };
 
 }  // namespace jinx

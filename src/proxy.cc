@@ -32,7 +32,16 @@ class Proxy::Listener {
   uv_tcp_t tcp_;
 };
 
-Proxy::Proxy(RelayContext& context, const ProxySpec& spec) : context_(context), spec_(spec) {
+Proxy::Proxy(RelayContext& context, const ProxySpec& spec) : context_(context), spec_(&spec) {
+  read_upstream();
+  if (spec.protocol == ProxyProtocol::udp) {
+    udp_ = std::make_unique<UdpProxy>(context, spec, literal_upstream());
+  }
+}
+
+void Proxy::read_upstream() {
+  const ProxySpec& spec = *spec_;
+  upstream_addr_.clear();
   sockaddr_storage addr{};
   auto* bytes = reinterpret_cast<char*>(&addr);
   if (uv_ip4_addr(spec.upstream_host.c_str(), spec.upstream_port,
@@ -41,9 +50,6 @@ Proxy::Proxy(RelayContext& context, const ProxySpec& spec) : context_(context), 
   } else if (uv_ip6_addr(spec.upstream_host.c_str(), spec.upstream_port,
                          reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
     upstream_addr_.assign(bytes, bytes + sizeof(sockaddr_in6));
-  }
-  if (spec.protocol == ProxyProtocol::udp) {
-    udp_ = std::make_unique<UdpProxy>(context, spec, literal_upstream());
   }
 }
 
@@ -63,15 +69,15 @@ bool Proxy::listen(std::string* err) {
     // Once bound, the address is the one actually bound (port 0 became a
     // real port), which is the one bound again after `down`.
     std::string where =
-        bound_.empty() ? join_host_port(spec_.listen_host, spec_.listen_port) : bound_;
-    *err = "proxy '" + spec_.name + "': cannot listen on " + where + ": " + why;
+        bound_.empty() ? join_host_port(spec_->listen_host, spec_->listen_port) : bound_;
+    *err = "proxy '" + spec_->name + "': cannot listen on " + where + ": " + why;
     return false;
   };
   bool first_time = listen_addrs_.empty();
   if (first_time) {
     // Resolved once, at start-up: the listen address must not move later.
     std::string why;
-    if (!listen_addresses(spec_.listen_host, spec_.listen_port, &listen_addrs_, &why)) {
+    if (!listen_addresses(spec_->listen_host, spec_->listen_port, &listen_addrs_, &why)) {
       return fail(why);
     }
   }
@@ -94,7 +100,7 @@ bool Proxy::listen(std::string* err) {
     // A second address of the name (::1 with IPv6 off, a port taken on one
     // family only): serve the others, say so, and do not try it again.
     Event(context_.events(), "warning")
-        .str("message", "proxy '" + spec_.name + "': listening on " + bound_ + " but not on " +
+        .str("message", "proxy '" + spec_->name + "': listening on " + bound_ + " but not on " +
                             other + ": " + uv_strerror(rc));
     listen_addrs_.erase(listen_addrs_.begin() + static_cast<std::ptrdiff_t>(i));
   }
@@ -146,7 +152,7 @@ void Proxy::close_listener() {
 void Proxy::on_accept(uv_stream_t* server, int status) {
   if (status < 0) {
     Event(context_.events(), "warning")
-        .str("message", "proxy '" + spec_.name + "': accept failed: " + uv_strerror(status));
+        .str("message", "proxy '" + spec_->name + "': accept failed: " + uv_strerror(status));
     return;
   }
   auto* conn = new Connection(*this, context_.next_connection_id());
@@ -158,6 +164,7 @@ void Proxy::on_accept(uv_stream_t* server, int status) {
   if (connections_ != nullptr) connections_->prev = conn;
   connections_ = conn;
   ++open_count_;
+  ++accepted_;
   context_.connection_opened();
   const SlowOpen* slow = slowest_open();
   if (slow != nullptr && slow->delay > 0) conn->note_toxic(slow->toxic);
@@ -173,7 +180,36 @@ void Proxy::pause_accepting() {
 void Proxy::resume_accepting() {
   if (udp_) return;
   accept_paused_ = false;
-  if (down_windows_ == 0) come_up();
+  if (down_windows_ == 0 && enabled_) come_up();
+}
+
+void Proxy::disable() {
+  if (!enabled_) return;
+  enabled_ = false;
+  close_listener();
+  close_connections(CloseReason::proxy_down);
+}
+
+bool Proxy::enable(std::string* err) {
+  if (enabled_) return true;
+  // Held down by a `down` window or by the descriptor limit: enabled, and
+  // bound when that ends.
+  if (down_windows_ > 0 || accept_paused_) {
+    enabled_ = true;
+    return true;
+  }
+  if (!listen(err)) return false;
+  enabled_ = true;
+  return true;
+}
+
+void Proxy::retarget(const ProxySpec& spec) {
+  // Toxiproxy's update of listen or upstream: stopped, changed, started.
+  disable();
+  spec_ = &spec;
+  read_upstream();
+  listen_addrs_.clear();
+  bound_.clear();
 }
 
 void Proxy::forget(Connection* conn) {
@@ -184,7 +220,15 @@ void Proxy::forget(Connection* conn) {
   if (connections_ == conn) connections_ = conn->next;
   conn->prev = conn->next = nullptr;
   --open_count_;
+  closed_up_ += conn->bytes_up();
+  closed_down_ += conn->bytes_down();
   context_.connection_closed();
+}
+
+void Proxy::total_bytes(uint64_t* up, uint64_t* down) const {
+  *up = closed_up_;
+  *down = closed_down_;
+  live_bytes(up, down);
 }
 
 void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {
@@ -228,6 +272,7 @@ void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
       slow_opens_.push_back({index, Settings(*spec.type, attrs).duration("delay")});
       return;
     case ToxicKind::stage:
+    case ToxicKind::request:  // read by each connection's HTTP layer per request
       break;
   }
   auto active = std::make_unique<ActiveToxic>();
@@ -260,6 +305,7 @@ void Proxy::toxic_update(ToxicIndex index, const std::vector<double>& attrs, dou
       }
       return;
     case ToxicKind::stage:
+    case ToxicKind::request:
       break;
   }
   for (auto& a : active_) {
@@ -282,13 +328,14 @@ void Proxy::toxic_off(ToxicIndex index) {
   const ToxicSpec& spec = context_.toxic_spec(index);
   switch (spec.type->kind) {
     case ToxicKind::down:
-      if (--down_windows_ == 0 && !accept_paused_) come_up();
+      if (--down_windows_ == 0 && !accept_paused_ && enabled_) come_up();
       return;
     case ToxicKind::slow_open:
       // Only this window ends: another slow_open may still be on (issue 9 #10).
       std::erase_if(slow_opens_, [&](const SlowOpen& s) { return s.toxic == index; });
       return;
     case ToxicKind::stage:
+    case ToxicKind::request:
       break;
   }
   for (Connection* c = connections_; c != nullptr;) {
@@ -328,8 +375,8 @@ void Proxy::come_up() {
       [](uv_timer_t* t) {
         auto* self = static_cast<Proxy*>(t->data);
         std::string e;
-        if (self->down_windows_ == 0 && !self->accept_paused_ && !self->context_.ending() &&
-            self->listeners_.empty() && self->listen(&e)) {
+        if (self->down_windows_ == 0 && !self->accept_paused_ && self->enabled_ &&
+            !self->context_.ending() && self->listeners_.empty() && self->listen(&e)) {
           uv_timer_stop(t);
         }
       },

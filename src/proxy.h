@@ -6,12 +6,14 @@
 
 #include <uv.h>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "close_reason.h"
+#include "http_plan.h"
 #include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
@@ -30,7 +32,8 @@ struct ActiveToxic {
   uint64_t window = 0;
   std::vector<double> attrs;
   double toxicity = 1;
-  SharedBudget budget[2];  // per direction, for bandwidth scope = "proxy"
+  SharedBudget budget[2];       // per direction, for bandwidth scope = "proxy"
+  RequestWindowState requests;  // request toxics: counts across the proxy's connections
 };
 
 class Proxy {
@@ -51,7 +54,16 @@ class Proxy {
   void toxic_update(ToxicIndex index, const std::vector<double>& attrs, double toxicity);
   void toxic_off(ToxicIndex index);
 
-  const ProxySpec& spec() const { return spec_; }
+  const ProxySpec& spec() const { return *spec_; }
+
+  // The control API (SPEC 10): a disabled proxy has no listener and no
+  // connection; enabling binds again (the same port once one was bound).
+  bool enabled() const { return enabled_; }
+  void disable();
+  bool enable(std::string* err);
+  // A new listen address or upstream (the spec outlives the proxy); the
+  // proxy is left disabled: enable() binds the new address.
+  void retarget(const ProxySpec& spec);
   const std::string& bound_address() const;
   // Whether every address listened on is a loopback one (a name may be).
   bool listens_on_loopback_only() const;
@@ -67,8 +79,18 @@ class Proxy {
   size_t open_connections() const;
   // Adds the bytes delivered so far by open connections.
   void live_bytes(uint64_t* up, uint64_t* down) const;
+  // Bytes delivered each way by every connection of this proxy so far, and
+  // connections accepted (GET /metrics).
+  void total_bytes(uint64_t* up, uint64_t* down) const;
+  uint64_t accepted() const { return accepted_; }
   // Adds what the open flows of a UDP proxy carried so far.
   void live_flow_totals(FlowTotals* totals) const;
+  // HTTP proxies: exchanges by status class, [0] none, [1] 1xx ... [5] 5xx,
+  // for the closing summary.
+  void count_http_status(unsigned status) {
+    ++http_statuses_[status >= 100 && status < 600 ? status / 100 : 0];
+  }
+  const std::array<uint64_t, 6>& http_statuses() const { return http_statuses_; }
 
   // Connection bookkeeping.
   void forget(Connection* conn);
@@ -89,10 +111,12 @@ class Proxy {
   };
   const SlowOpen* slowest_open() const;
   void go_down();
+  void read_upstream();
   void come_up();
 
   RelayContext& context_;
-  const ProxySpec& spec_;
+  const ProxySpec* spec_;  // retarget() may point it elsewhere
+  bool enabled_ = true;
   // One per address of the listen host (localhost: 127.0.0.1 and ::1); each
   // deletes itself in its close callback.
   std::vector<Listener*> listeners_;
@@ -101,12 +125,16 @@ class Proxy {
   std::vector<char> upstream_addr_;          // sockaddr bytes when the upstream is an IP literal
   Connection* connections_ = nullptr;
   size_t open_count_ = 0;
+  uint64_t accepted_ = 0;
+  uint64_t closed_up_ = 0;  // delivered by connections that have finished
+  uint64_t closed_down_ = 0;
   std::vector<std::unique_ptr<ActiveToxic>> active_;
   int down_windows_ = 0;
   bool accept_paused_ = false;
   std::vector<SlowOpen> slow_opens_;
   uv_timer_t* rebind_timer_ = nullptr;
   std::unique_ptr<UdpProxy> udp_;  // protocol = "udp": it does everything
+  std::array<uint64_t, 6> http_statuses_{};
 };
 
 }  // namespace jinx

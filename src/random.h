@@ -16,6 +16,8 @@ enum class RandomPurpose : uint64_t {
   schedule = 2,    // ranged starts and lengths of windows
   toxicity_upstream = 3,
   toxicity_downstream = 4,
+  request_toxicity = 5,  // an HTTP request toxic picking a request (window = request number)
+  request = 6,           // that toxic's own draws for the request
 };
 
 class Rng {

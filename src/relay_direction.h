@@ -130,6 +130,7 @@ class RelayDirection final : public PipelineOwner {
   Micros now() const override;
   void deliver(Chunk&& chunk) override;
   void discarded(size_t bytes) override { release(bytes); }
+  void injected(size_t bytes) override { held_ += bytes; }
   void toxic_action(ToxicAction action, ToxicIndex toxic) override;
 
   // The socket's pending error (SO_ERROR) as a libuv error, or 0.

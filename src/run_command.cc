@@ -15,6 +15,8 @@ struct RunArgs {
   std::string seed;
   std::string duration;
   std::string start_at;
+  std::string api;
+  std::string populate;
   bool quiet = false;
   bool no_progress = false;
   size_t seed_count = 0;
@@ -27,7 +29,10 @@ const char* kRunFooter =
     "it exits and exits with its status.\n"
     "Exit codes: 0 duration reached, 1 runtime failure (stdout unwritable included),\n"
     "2 bad usage or invalid scenario, 128+N stopped by signal N (141: stdout's reader\n"
-    "went away), or the wrapped COMMAND's status.";
+    "went away), or the wrapped COMMAND's status.\n"
+    "With --api HOST:PORT, jinx serves Toxiproxy's HTTP API there (SCENARIO may then be\n"
+    "left out: no proxy, until stopped) and COMMAND also gets TOXIPROXY_URL=http://HOST:PORT\n"
+    "and JINX_API=HOST:PORT.";
 
 // Shows what follows `--` in the usage line, which CLI11 cannot know (main
 // splits it off before parsing).
@@ -72,7 +77,23 @@ int run(const RunArgs& args, const Invocation& invocation) {
     }
     options.start_delay = *delay;
   }
-  std::optional<Scenario> scenario = load_and_report(args.file);
+  options.api = args.api;
+  options.populate = args.populate;
+  if (args.file.empty() && args.api.empty()) {
+    std::fprintf(stderr, "jinx: error: run needs a SCENARIO (or --api HOST:PORT)\n");
+    return kUsageError;
+  }
+  if (!args.populate.empty() && args.api.empty()) {
+    std::fprintf(stderr, "jinx: error: --populate needs --api\n");
+    return kUsageError;
+  }
+  std::optional<Scenario> scenario;
+  if (args.file.empty()) {
+    scenario = Scenario{};  // the API alone: no proxy yet, until stopped
+    scenario->file = "<none>";
+  } else {
+    scenario = load_and_report(args.file);
+  }
   if (!scenario) return kUsageError;
   Session session(std::move(*scenario), std::move(options));
   return session.run();
@@ -92,7 +113,8 @@ bool read_seed(size_t count, const std::string& text, std::optional<uint64_t>* s
 
 Runner declare_run(CLI::App& sub, const Invocation& invocation) {
   auto args = std::make_shared<RunArgs>();
-  sub.add_option("SCENARIO", args->file, "Scenario file, or - for standard input")->required();
+  sub.add_option("SCENARIO", args->file,
+                 "Scenario file, or - for standard input; optional with --api");
   sub.add_option("--format", args->format, "Event format on stdout")
       ->check(CLI::IsMember({"json", "text"}))
       ->default_str("json");
@@ -101,6 +123,10 @@ Runner declare_run(CLI::App& sub, const Invocation& invocation) {
                  "Session length, overrides the scenario's; 0s or inf = until stopped");
   sub.add_option("--start-at", args->start_at,
                  "Bind now, start the timeline at TIME: RFC 3339 (2026-12-01T10:00:00Z) or +DUR");
+  sub.add_option("--api", args->api,
+                 "Serve Toxiproxy's HTTP API on HOST:PORT (port 0: any free one)");
+  sub.add_option("--populate", args->populate,
+                 "With --api: create the proxies of a Toxiproxy JSON config file");
   sub.add_flag("--quiet", args->quiet, "No per-connection or per-flow events (conn_*, flow_*)");
   sub.add_flag("--no-progress", args->no_progress, "No status line on stderr");
   sub.formatter(std::make_shared<RunFormatter>());

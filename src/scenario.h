@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "toxic_types.h"
@@ -65,6 +66,14 @@ enum class Direction { upstream = 0, downstream = 1 };
 
 const char* stream_name(Stream s);
 
+// Which requests a toxic of an HTTP proxy acts on (SPEC 11); every part
+// given must hold. Empty parts match anything.
+struct HttpMatch {
+  std::string method;
+  std::string path;  // a glob: * any characters, / included; ? one
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+};
+
 struct ToxicSpec {
   std::string name;
   size_t proxy = 0;  // index into Scenario::proxies
@@ -72,6 +81,12 @@ struct ToxicSpec {
   Stream stream = Stream::downstream;
   Param toxicity{1, 1, false};
   std::vector<Param> attrs;  // indexed like type->attrs
+  // Text attributes (Unit::text; Unit::headers as "Name: value\r\n" lines),
+  // indexed like type->attrs; empty for numeric ones.
+  std::vector<std::string> texts;
+  std::optional<HttpMatch> match;
+  uint64_t first = 0;  // act on the first N matching requests of each window (0: unset)
+  uint64_t nth = 0;    // act on every Nth matching request (0: unset)
   Schedule schedule;
   Micros ramp_step = kMicrosPerSecond;
   size_t order = 0;  // position in the file, which is the order of stages
@@ -86,6 +101,7 @@ struct Scenario {
   std::string name;
   std::optional<Micros> duration;  // absent: until stopped
   std::optional<uint64_t> seed;    // absent: random
+  std::string api;                 // `api = "HOST:PORT"`: serve the control API (SPEC 10)
   std::vector<ProxySpec> proxies;
   std::vector<ToxicSpec> toxics;
 };

@@ -9,6 +9,8 @@ const std::vector<KeySpec>& top_level_keys() {
        "length of the session; absent or 0s = until Ctrl-C, SIGTERM or the COMMAND exits"},
       {"seed", KeyValue::unsigned_integer, false,
        "seed of every random draw; absent = random, reported in session_start"},
+      {"api", KeyValue::address, false,
+       "serve Toxiproxy's HTTP API on HOST:PORT (as --api does; --api wins)"},
       {"proxy", KeyValue::proxy_tables, true, "a listen/upstream pair; at least one"},
       {"toxic", KeyValue::toxic_tables, false, "a fault on one proxy and its schedule"},
   };
@@ -52,6 +54,11 @@ const std::vector<KeySpec>& toxic_keys() {
        {"downstream", "upstream", "both"}},
       {"toxicity", KeyValue::probability, false,
        "chance the toxic applies to a connection's direction", "1"},
+      {"match", KeyValue::http_match, false,
+       "request toxics: which requests, { method, path (glob), header = { NAME = VALUE } }"},
+      {"first", KeyValue::positive_integer, false,
+       "request toxics: only the first N matching requests of each window"},
+      {"nth", KeyValue::positive_integer, false, "request toxics: only every Nth matching request"},
       {"ramp_step", KeyValue::duration, false, "how often a ramp moves its values (>= 10ms)",
        "\"1s\""},
       {"start", KeyValue::duration_range, false, "offset of the first window, or a range",
@@ -67,6 +74,13 @@ const std::vector<KeySpec>& toxic_keys() {
 
 bool per_stream_key(std::string_view key) {
   return key == "stream" || key == "toxicity";
+}
+
+bool toxic_key_applies(std::string_view key, ToxicKind kind) {
+  if (key == "stream") return kind == ToxicKind::stage;
+  if (key == "toxicity") return kind == ToxicKind::stage || kind == ToxicKind::request;
+  if (key == "match" || key == "first" || key == "nth") return kind == ToxicKind::request;
+  return true;
 }
 
 std::vector<std::string_view> key_names(const std::vector<KeySpec>& keys) {

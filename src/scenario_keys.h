@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "toxic_types.h"
+
 namespace jinx {
 
 // What a key's value is, as the loader reads it.
@@ -21,6 +23,7 @@ enum class KeyValue {
   unsigned_integer,  // 0..2^64-1, an integer or a string of digits
   positive_integer,  // 1, 2, ...
   choice,            // one of `choices`
+  http_match,        // { method = "...", path = "GLOB", header = { NAME = "VALUE" } }
   toxic_type,        // a name from the toxic table
   proxy_tables,      // [[proxy]]
   toxic_tables,      // [[toxic]]
@@ -42,6 +45,9 @@ const std::vector<KeySpec>& proxy_keys();
 // a connection's bytes take (not `down` or `slow_open`, which act on the proxy).
 const std::vector<KeySpec>& toxic_keys();
 bool per_stream_key(std::string_view key);
+// Whether a toxic of `kind` takes the common key `key` (stream: byte stages;
+// toxicity: stages and request toxics; match, first, nth: request toxics).
+bool toxic_key_applies(std::string_view key, ToxicKind kind);
 
 std::vector<std::string_view> key_names(const std::vector<KeySpec>& keys);
 const KeySpec* find_key(const std::vector<KeySpec>& keys, std::string_view name);

@@ -65,16 +65,26 @@ std::string attr_default_json(const CatalogAttr& a) {
   return quote(format_attr_value(spec, a.default_value));
 }
 
-// A choice's values; a yes/no choice (latency's reorder) also takes TOML's
-// booleans, as the loader does.
-std::string choice_schema(const std::vector<std::string_view>& choices) {
-  bool yes_no = choices == std::vector<std::string_view>{"false", "true"};
-  return "{\"enum\":" + (yes_no ? "[false,true,\"false\",\"true\"]" : string_list(choices)) + "}";
+// A value of an attribute: a choice, a text, a table of texts, or a number. A
+// yes/no choice (latency's reorder) also takes TOML's booleans, as the loader
+// does.
+std::string attr_value_schema(Unit unit, const std::vector<std::string_view>& choices) {
+  switch (unit) {
+    case Unit::choice:
+      if (choices == std::vector<std::string_view>{"false", "true"})
+        return "{\"enum\":[false,true,\"false\",\"true\"]}";
+      return "{\"enum\":" + string_list(choices) + "}";
+    case Unit::text:
+      return "{\"type\":\"string\"}";
+    case Unit::headers:
+      return "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}";
+    default:
+      return definition_ref(unit_definition(unit));
+  }
 }
 
 std::string attr_schema(const CatalogAttr& a) {
-  std::string schema =
-      a.unit == Unit::choice ? choice_schema(a.choices) : definition_ref(unit_definition(a.unit));
+  std::string schema = attr_value_schema(a.unit, a.choices);
   return described(schema, a.description, attr_default_json(a));
 }
 
@@ -123,6 +133,12 @@ std::string key_schema(const KeySpec& key, const std::vector<CatalogType>& types
     case KeyValue::choice:
       schema = "{\"enum\":" + string_list(key.choices) + "}";
       break;
+    case KeyValue::http_match:
+      schema =
+          "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+          "\"method\":{\"type\":\"string\"},\"path\":{\"type\":\"string\"},"
+          "\"header\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}}}";
+      break;
     case KeyValue::toxic_type:
       schema = toxic_type_schema(types);
       break;
@@ -170,9 +186,7 @@ std::string all_attr_properties(const std::vector<CatalogType>& types) {
                      std::string(b.description);
         }
       }
-      std::string schema = !same_unit               ? "{}"
-                           : a.unit == Unit::choice ? choice_schema(a.choices)
-                                                    : definition_ref(unit_definition(a.unit));
+      std::string schema = !same_unit ? "{}" : attr_value_schema(a.unit, a.choices);
       out += "," + quote(a.name) + ":" + described(schema, meaning);
     }
   }
@@ -185,7 +199,7 @@ std::string type_rules(const std::vector<CatalogType>& types) {
   for (const auto& t : types) {
     std::vector<std::string_view> allowed;
     for (const auto& k : toxic_keys()) {
-      if (t.per_stream || !per_stream_key(k.name)) allowed.push_back(k.name);
+      if (toxic_key_applies(k.name, t.kind)) allowed.push_back(k.name);
     }
     std::string properties;
     std::vector<std::string_view> required;
@@ -227,8 +241,8 @@ std::string unit_definitions() {
       quote(unit_pattern(Unit::probability)) +
       "}],\"description\":\"a number in [0, 1] or a percentage \\\"5%\\\"\"}";
   out +=
-      ",\"count\":{\"type\":\"number\",\"minimum\":0,\"description\":\"a number of "
-      "datagrams\"}";
+      ",\"count\":{\"type\":\"number\",\"minimum\":0,\"description\":\"a plain number: "
+      "datagrams, an HTTP status, requests per second\"}";
   for (Unit unit : {Unit::duration, Unit::size, Unit::rate, Unit::probability, Unit::count}) {
     std::string value = definition_ref(unit_name(unit));
     out += "," + quote(unit_definition(unit)) + ":{\"anyOf\":[" + value +
@@ -290,7 +304,7 @@ std::string indent(const std::string& json) {
 std::vector<CatalogType> toxic_catalog() {
   std::vector<CatalogType> catalog;
   for (const ToxicType* type : toxic_types()) {
-    CatalogType entry{type->name, type->on_stream(), type->description, {}};
+    CatalogType entry{type->name, type->on_stream(), type->description, {}, type->kind};
     for (const auto& a : type->attrs) {
       entry.attrs.push_back(
           {a.name, a.unit, a.required, a.default_value, a.description, a.choices});
@@ -311,8 +325,11 @@ std::string_view unit_pattern(Unit unit) {
     case Unit::probability:
       // A percentage up to 100.
       return "^0*(100(\\.0*)?|[0-9]{1,2}(\\.[0-9]*)?|\\.[0-9]+)%$";
-    case Unit::choice:
     case Unit::count:
+      return "^[0-9]+$";
+    case Unit::choice:
+    case Unit::text:
+    case Unit::headers:
       break;
   }
   return "^.*$";

@@ -25,6 +25,7 @@ struct CatalogType {
   bool per_stream;  // takes `stream` and `toxicity` (acts on a connection's bytes)
   std::string_view description;
   std::vector<CatalogAttr> attrs;
+  ToxicKind kind = ToxicKind::stage;
 };
 // The toxic types, read from the toxic table: the one place that knows its shape.
 std::vector<CatalogType> toxic_catalog();

@@ -32,7 +32,12 @@ void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, 
   char buf[64];
   for (size_t i = 0; i < spec.type->attrs.size(); ++i) {
     const AttrSpec& a = spec.type->attrs[i];
-    if (a.unit == Unit::choice) {
+    if (!a.numeric()) {
+      std::string value = i < spec.texts.size() ? spec.texts[i] : std::string();
+      std::string quoted;
+      append_json_string(quoted, value);
+      add(a.name, quoted, value);
+    } else if (a.unit == Unit::choice) {
       std::string value = format_attr_value(a, attrs[i]);
       std::string quoted;
       append_json_string(quoted, value);
@@ -42,7 +47,7 @@ void attributes_object(const ToxicSpec& spec, const std::vector<double>& attrs, 
       add(a.name, buf, format_attr_value(a, attrs[i]));
     }
   }
-  if (spec.type->on_stream()) {
+  if (spec.type->on_stream() || spec.type->kind == ToxicKind::request) {
     std::snprintf(buf, sizeof buf, "%.15g", toxicity);
     add("toxicity", buf, buf);
   }
@@ -56,6 +61,7 @@ Session::Session(Scenario scenario, RunOptions options)
       events_(output_, options_.format) {
   seed_ = options_.seed ? *options_.seed : scenario_.seed ? *scenario_.seed : random_seed();
   duration_ = options_.duration ? *options_.duration : scenario_.duration;
+  if (options_.api.empty()) options_.api = scenario_.api;
   scenario_.duration = duration_;  // the timeline drops windows past it
   uv_loop_init(&loop_);
   events_.set_clock([this] { return now(); });
@@ -276,6 +282,7 @@ bool Session::start_proxies() {
   }
   for (size_t i = 0; i < scenario_.proxies.size(); ++i) {
     proxies_.push_back(std::make_unique<Proxy>(*this, scenario_.proxies[i]));
+    removed_.push_back(false);
   }
   for (auto& proxy : proxies_) {
     std::string err;
@@ -284,29 +291,39 @@ bool Session::start_proxies() {
       return false;
     }
   }
-  for (auto& proxy : proxies_) {
-    const ProxySpec& spec = proxy->spec();
-    Event(events_, "proxy_listen")
-        .str("proxy", spec.name)
-        .str("listen", proxy->bound_address())
-        .str("upstream", join_host_port(spec.upstream_host, spec.upstream_port));
-    if (!proxy->listens_on_loopback_only()) {
-      Event(events_, "warning")
-          .str("message", "proxy '" + spec.name + "' listens on " + proxy->bound_address() +
-                              ", which is not a loopback address: anyone who can reach it is "
-                              "relayed to " +
-                              join_host_port(spec.upstream_host, spec.upstream_port));
-    }
+  for (size_t i = 0; i < proxies_.size(); ++i) announce_proxy(i);
+  return start_api() && populate_from_file();
+}
+
+void Session::announce_proxy(size_t index) {
+  const Proxy& proxy = *proxies_[index];
+  const ProxySpec& spec = proxy.spec();
+  Event(events_, "proxy_listen")
+      .str("proxy", spec.name)
+      .str("listen", proxy.bound_address())
+      .str("upstream", join_host_port(spec.upstream_host, spec.upstream_port))
+      .str("source", source_);
+  if (!proxy.listens_on_loopback_only()) {
+    Event(events_, "warning")
+        .str("message", "proxy '" + spec.name + "' listens on " + proxy.bound_address() +
+                            ", which is not a loopback address: anyone who can reach it is "
+                            "relayed to " +
+                            join_host_port(spec.upstream_host, spec.upstream_port));
   }
-  return true;
 }
 
 bool Session::start_command() {
   if (options_.command.empty()) return true;
   std::vector<std::pair<std::string, std::string>> env;
-  for (auto& proxy : proxies_) {
-    auto vars = proxy_environment(proxy->spec().name, proxy->bound_address());
+  for (size_t i = 0; i < proxies_.size(); ++i) {
+    if (removed_[i]) continue;
+    auto vars = proxy_environment(proxies_[i]->spec().name, proxies_[i]->bound_address());
     env.insert(env.end(), vars.begin(), vars.end());
+  }
+  if (api_server_) {
+    // What Toxiproxy's clients and its CLI read, and jinx's own name for it.
+    env.emplace_back("TOXIPROXY_URL", "http://" + api_server_->bound_address());
+    env.emplace_back("JINX_API", api_server_->bound_address());
   }
   events_.flush();  // our lines come before anything the command prints
   int rc = command_.start(&loop_, options_.command, env, [this](int64_t status, int term_signal) {
@@ -366,6 +383,7 @@ void Session::end(EndReason reason, int exit_code) {
   // handles this function is still about to close itself.
   stopping_ = true;
   timeline_->stop();
+  if (api_server_) api_server_->close();
   for (auto& proxy : proxies_) proxy->close_listener();
   for (auto& proxy : proxies_) proxy->close_connections(CloseReason::shutdown);
   // Lookups still running end now: the loop must not wait for a DNS server.
@@ -424,6 +442,20 @@ void Session::finish() {
         static_cast<unsigned long long>(connections_), human_bytes(closed_bytes_up_).c_str(),
         human_bytes(closed_bytes_down_).c_str(), exit_code_);
     events_.write_text(summary);
+    for (const auto& proxy : proxies_) {
+      if (proxy->spec().protocol != ProxyProtocol::http) continue;
+      // Requests by status class, per HTTP proxy.
+      static const char* classes[] = {"no answer", "1xx", "2xx", "3xx", "4xx", "5xx"};
+      std::string line = "jinx: proxy " + proxy->spec().name + ":";
+      uint64_t total = 0;
+      for (size_t c = 1; c <= 6; ++c) {
+        uint64_t n = proxy->http_statuses()[c % 6];
+        total += n;
+        if (n > 0) line += " " + std::to_string(n) + " " + classes[c % 6] + ",";
+      }
+      line.back() = total == 0 ? ':' : '.';
+      events_.write_text(line + (total == 0 ? " no requests" : "") + "\n");
+    }
   }
   events_.flush();
   // Close whatever is still open so the loop ends.
@@ -437,45 +469,54 @@ void Session::finish() {
 
 void Session::window_open(size_t toxic, const Window& w, const std::vector<double>& attrs,
                           double toxicity) {
-  const ToxicSpec& spec = scenario_.toxics[toxic];
+  const ToxicSpec& spec = toxic_spec(toxic);
+  open_toxics_[toxic] = OpenToxic{w.index, attrs, toxicity};
+  emit_toxic_on(toxic, w.index, attrs, toxicity);
+  proxies_[spec.proxy]->toxic_on(spec, ToxicIndex(toxic), w.index, attrs, toxicity);
+}
+
+void Session::emit_toxic_on(size_t toxic, uint64_t window, const std::vector<double>& attrs,
+                            double toxicity) {
+  const ToxicSpec& spec = toxic_spec(toxic);
   std::string json;
   std::string text;
   attributes_object(spec, attrs, toxicity, &json, &text);
-  {
-    Event e(events_, "toxic_on");
-    e.str("toxic", spec.name)
-        .str("proxy", scenario_.proxies[spec.proxy].name)
-        .str("type", spec.type->name);
-    if (spec.type->on_stream()) {
-      e.str("stream", stream_name(spec.stream));
-    } else {
-      e.null("stream");
-    }
-    e.num("window", w.index).object("attributes", json, text);
+  Event e(events_, "toxic_on");
+  e.str("toxic", spec.name)
+      .str("proxy", proxies_[spec.proxy]->spec().name)
+      .str("type", spec.type->name);
+  if (spec.type->on_stream()) {
+    e.str("stream", stream_name(spec.stream));
+  } else {
+    e.null("stream");
   }
-  proxies_[spec.proxy]->toxic_on(spec, ToxicIndex(toxic), w.index, attrs, toxicity);
+  e.num("window", window).object("attributes", json, text).str("source", source_);
 }
 
 void Session::window_update(size_t toxic, const Window& w, const std::vector<double>& attrs,
                             double toxicity) {
-  const ToxicSpec& spec = scenario_.toxics[toxic];
+  const ToxicSpec& spec = toxic_spec(toxic);
+  open_toxics_[toxic] = OpenToxic{w.index, attrs, toxicity};
   std::string json;
   std::string text;
   attributes_object(spec, attrs, toxicity, &json, &text);
   Event(events_, "toxic_update")
       .str("toxic", spec.name)
-      .str("proxy", scenario_.proxies[spec.proxy].name)
+      .str("proxy", proxies_[spec.proxy]->spec().name)
       .num("window", w.index)
-      .object("attributes", json, text);
+      .object("attributes", json, text)
+      .str("source", source_);
   proxies_[spec.proxy]->toxic_update(ToxicIndex(toxic), attrs, toxicity);
 }
 
 void Session::window_close(size_t toxic, const Window& w) {
-  const ToxicSpec& spec = scenario_.toxics[toxic];
+  const ToxicSpec& spec = toxic_spec(toxic);
+  open_toxics_.erase(toxic);
   Event(events_, "toxic_off")
       .str("toxic", spec.name)
-      .str("proxy", scenario_.proxies[spec.proxy].name)
-      .num("window", w.index);
+      .str("proxy", proxies_[spec.proxy]->spec().name)
+      .num("window", w.index)
+      .str("source", source_);
   proxies_[spec.proxy]->toxic_off(ToxicIndex(toxic));
 }
 

@@ -5,11 +5,16 @@
 
 #include <uv.h>
 
+#include <deque>
+#include <map>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "api_routes.h"
+#include "api_server.h"
 #include "event_log.h"
 #include "event_output.h"
 #include "loop_clock.h"
@@ -34,11 +39,16 @@ struct RunOptions {
   bool quiet = false;
   bool progress = true;              // --no-progress turns it off
   std::vector<std::string> command;  // after --
+  std::string api;                   // --api HOST:PORT (or the scenario's `api`)
+  std::string populate;              // --populate FILE: Toxiproxy's JSON config
 };
 
 enum class EndReason { duration, signal, command, error };
 
-class Session final : public TimelineHooks, public RelayContext, public EventOutputOwner {
+class Session final : public TimelineHooks,
+                      public RelayContext,
+                      public EventOutputOwner,
+                      public ApiControl {
  public:
   Session(Scenario scenario, RunOptions options);
   Session(const Session&) = delete;
@@ -53,8 +63,10 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   Micros now() const override { return loop_clock_now(); }
   EventLog& events() override { return events_; }
   uint64_t seed() const override { return seed_; }
+  // The scenario's toxics first, then those the control API made.
   const ToxicSpec& toxic_spec(ToxicIndex toxic) const override {
-    return scenario_.toxics[toxic.value];
+    size_t n = scenario_.toxics.size();
+    return toxic.value < n ? scenario_.toxics[toxic.value] : api_toxics_[toxic.value - n];
   }
   bool ending() const override { return ending_; }
   Resolver& resolver() override { return *resolver_; }
@@ -86,6 +98,23 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   void output_failed(int error) override;
   void output_dropped(uint64_t lines) override;
 
+  // ApiControl (session_api.cc): Toxiproxy's operations on this session.
+  ApiResponse list_proxies() override;
+  ApiResponse create_proxy(const std::string& body) override;
+  ApiResponse populate(const std::string& body) override;
+  ApiResponse show_proxy(const std::string& proxy) override;
+  ApiResponse update_proxy(const std::string& proxy, const std::string& body) override;
+  ApiResponse delete_proxy(const std::string& proxy) override;
+  ApiResponse list_toxics(const std::string& proxy) override;
+  ApiResponse create_toxic(const std::string& proxy, const std::string& body) override;
+  ApiResponse show_toxic(const std::string& proxy, const std::string& toxic) override;
+  ApiResponse update_toxic(const std::string& proxy, const std::string& toxic,
+                           const std::string& body) override;
+  ApiResponse delete_toxic(const std::string& proxy, const std::string& toxic) override;
+  ApiResponse reset() override;
+  ApiResponse version() override;
+  ApiResponse metrics() override;
+
  private:
   bool start_proxies();
   bool start_command();
@@ -101,6 +130,37 @@ class Session final : public TimelineHooks, public RelayContext, public EventOut
   void start_timeline();
   void drain_events();
   bool has_udp_proxy() const;
+
+  // A toxic whose window is open (timeline) or that the API added: what
+  // GET .../toxics shows, with its current values.
+  struct OpenToxic {
+    uint64_t window = 0;
+    std::vector<double> attrs;
+    double toxicity = 1;
+  };
+  // The control API (session_api.cc).
+  bool start_api();
+  bool populate_from_file();
+  void announce_proxy(size_t index);
+  int find_proxy(const std::string& name) const;
+  int find_open_toxic(size_t proxy, const std::string& name) const;
+  nlohmann::ordered_json proxy_json(size_t index) const;
+  nlohmann::ordered_json toxics_json(size_t index) const;
+  // Adds a proxy (bound when enabled); -1 and *err when it cannot bind.
+  int add_proxy(ProxySpec spec, bool enabled, std::string* err);
+  void remove_proxy(size_t index);
+  void remove_toxic(size_t toxic);
+  void emit_toxic_on(size_t toxic, uint64_t window, const std::vector<double>& attrs,
+                     double toxicity);
+  ApiResponse populate_proxies(const nlohmann::json& input);
+  std::unique_ptr<ApiServer> api_server_;
+  std::unique_ptr<ApiRoutes> api_routes_;
+  std::deque<ProxySpec> api_proxy_specs_;  // stable: proxies point at them
+  std::deque<ToxicSpec> api_toxics_;       // indexed after scenario_.toxics
+  std::vector<bool> removed_;              // per proxies_ entry: deleted via the API
+  std::map<size_t, OpenToxic> open_toxics_;
+  std::map<std::string, uint64_t> api_windows_;  // times an API toxic of that name was added
+  const char* source_ = "timeline";              // "api" while an API request is handled
 
   Scenario scenario_;
   RunOptions options_;

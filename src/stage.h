@@ -35,6 +35,9 @@ class StageIo {
   // Reports bytes dropped on purpose (they no longer count as held).
   virtual void discard(size_t bytes) = 0;
   virtual void act(ToxicAction action) = 0;
+  // Counts bytes a stage made up (an answer jinx gives itself) as held, so
+  // they are accounted for when the sink takes them.
+  virtual void injected(size_t /*bytes*/) {}
 
  protected:
   ~StageIo() = default;

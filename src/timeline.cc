@@ -101,6 +101,16 @@ void Timeline::stop() {
   runs_.clear();
 }
 
+void Timeline::end_window(size_t toxic) {
+  for (Run* run : runs_) {
+    if (run->toxic != toxic || !run->open) continue;
+    uv_timer_stop(&run->timer);
+    run->open = false;
+    hooks_.window_close(run->toxic, *run->window);
+    schedule_next(*run);
+  }
+}
+
 size_t Timeline::open_windows() const {
   return static_cast<size_t>(
       std::count_if(runs_.begin(), runs_.end(), [](const Run* r) { return r->open; }));

@@ -39,6 +39,9 @@ class Timeline {
   // Closes every open window (window_close), then every timer handle.
   void stop();
   size_t open_windows() const;
+  // Ends the toxic's open window now (the control API deleted it): the
+  // window closes as if its time had come, and the next one is scheduled.
+  void end_window(size_t toxic);
   // Names of toxics whose window is open (status line).
   std::vector<size_t> active() const;
 

@@ -23,13 +23,18 @@ const ToxicType& corrupt_toxic();
 const ToxicType& loss_toxic();
 const ToxicType& duplicate_toxic();
 const ToxicType& reorder_toxic();
+const ToxicType& http_error_toxic();
+const ToxicType& http_delay_toxic();
+const ToxicType& http_abort_toxic();
+const ToxicType& http_rate_limit_toxic();
 
 const std::vector<const ToxicType*>& toxic_types() {
   static const std::vector<const ToxicType*> all = {
       &latency_toxic(),    &bandwidth_toxic(), &slow_close_toxic(), &timeout_toxic(),
       &reset_peer_toxic(), &slicer_toxic(),    &limit_data_toxic(), &down_toxic(),
       &stall_toxic(),      &slow_open_toxic(), &corrupt_toxic(),    &loss_toxic(),
-      &duplicate_toxic(),  &reorder_toxic(),
+      &duplicate_toxic(),  &reorder_toxic(),   &http_error_toxic(), &http_delay_toxic(),
+      &http_abort_toxic(), &http_rate_limit_toxic(),
   };
   return all;
 }
@@ -95,6 +100,10 @@ std::string_view unit_name(Unit unit) {
       return "choice";
     case Unit::count:
       return "count";
+    case Unit::text:
+      return "text";
+    case Unit::headers:
+      return "headers";
   }
   return "?";
 }
@@ -115,6 +124,9 @@ std::string format_attr_value(const AttrSpec& attr, double value) {
     case Unit::count:
       std::snprintf(buf, sizeof buf, "%g", value);
       break;
+    case Unit::text:
+    case Unit::headers:
+      return {};  // the text is in ToxicSpec::texts
     case Unit::choice: {
       auto i = static_cast<size_t>(std::lround(value));
       return i < attr.choices.size() ? std::string(attr.choices[i]) : "?";

@@ -20,8 +20,10 @@ class Stage;
 class DatagramStage;
 struct DatagramParams;
 
-// count: a plain number of things (datagrams), not a size in bytes.
-enum class Unit { duration, size, rate, probability, choice, count };
+// count: a plain number (datagrams, an HTTP status, requests per second), not
+// a size in bytes; text: a string; headers: a table of strings (both only on
+// request toxics).
+enum class Unit { duration, size, rate, probability, choice, count, text, headers };
 
 struct AttrSpec {
   std::string_view name;
@@ -36,15 +38,19 @@ struct AttrSpec {
   // The proxies it may be given on (latency's `reorder` is for UDP only).
   unsigned protocols = ~0U;
   // Whether { from = X, to = Y } is allowed (every number; not a choice).
-  bool rampable() const { return unit != Unit::choice; }
+  bool rampable() const { return numeric() && unit != Unit::choice; }
+  bool numeric() const { return unit != Unit::text && unit != Unit::headers; }
 };
 
 // What a toxic acts on: the bytes of one direction of each connection (a
 // pipeline stage), or the proxy itself: its listener (down) or its dialling
-// (slow_open). The proxy switches on it; nothing compares type names.
-enum class ToxicKind { stage, down, slow_open };
+// (slow_open), or the requests of an HTTP proxy (request: it adds to each
+// picked request's HttpPlan). The proxy switches on it; nothing compares
+// type names.
+enum class ToxicKind { stage, down, slow_open, request };
 
-// The protocols a toxic (or one of its attributes) applies to, as bits.
+// The protocols a toxic (or one of its attributes) applies to, as bits: a
+// proxy's `protocol` must be one.
 enum Protocol : unsigned { kTcp = 1U << 0, kHttp = 1U << 1, kUdp = 1U << 2 };
 
 // One direction's delivery budget shared by every connection of a proxy
@@ -55,6 +61,8 @@ struct SharedBudget {
 };
 
 struct ToxicType;
+struct HttpPlan;
+struct RequestToxicInput;
 
 // Attribute values in base units, indexed like the type's attributes, read by
 // name and in their unit: stages never index attrs[0..2] themselves.
@@ -92,12 +100,16 @@ struct ToxicType {
   unsigned protocols = kTcp;
   // Builds the stage of a stage toxic; nullptr for proxy-level kinds.
   std::unique_ptr<Stage> (*make)(const StageParams&) = nullptr;
+
   // Checks between attributes (slicer's variation < average): empty when
   // fine, else the message and, in *culprit, the attribute to point at.
   std::string (*check)(const Settings& values, std::string_view* culprit) = nullptr;
   // Builds the stage on one direction of a UDP flow (datagram_stage.h), for
   // a stage toxic that applies to UDP; the same name serves both protocols.
   std::unique_ptr<DatagramStage> (*make_datagram)(const DatagramParams&) = nullptr;
+  // Adds a request toxic's effect to the plan of a request it picked; false
+  // when it let the request be (a rate limit under its rate).
+  bool (*plan_request)(const RequestToxicInput&, HttpPlan*) = nullptr;
 
   bool on_stream() const { return kind == ToxicKind::stage; }
   const AttrSpec* find_attr(std::string_view attr) const;

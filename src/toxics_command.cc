@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "commands.h"
 #include "toxic_types.h"
@@ -19,6 +20,8 @@ std::string_view kind_name(ToxicKind kind) {
       return "proxy";
     case ToxicKind::slow_open:
       return "proxy";
+    case ToxicKind::request:
+      return "request";
   }
   return "?";
 }
@@ -50,13 +53,13 @@ void append_attr_json(std::string& line, const AttrSpec& a) {
   char buf[64];
   if (a.required) {
     line += "null";
-  } else if (a.unit == Unit::choice) {
+  } else if (a.unit == Unit::choice || !a.numeric()) {
     append_json_string(line, format_attr_value(a, a.default_value));
   } else {
     std::snprintf(buf, sizeof buf, "%g", a.default_value);
     line += buf;
   }
-  if (a.unit != Unit::choice) {
+  if (a.unit != Unit::choice && a.numeric()) {
     std::snprintf(buf, sizeof buf, ",\"min\":%g,\"max\":%g", a.min, a.max);
     line += buf;
   }
@@ -87,7 +90,8 @@ void print_json() {
     line += ",\"protocols\":" + protocol_list(type.protocols);
     bool stream = type.on_stream();
     line += std::string(",\"stream\":") + (stream ? "true" : "false");
-    line += std::string(",\"toxicity\":") + (stream ? "true" : "false");
+    bool toxicity = stream || type.kind == ToxicKind::request;
+    line += std::string(",\"toxicity\":") + (toxicity ? "true" : "false");
     line += ",\"attributes\":[";
     for (size_t i = 0; i < type.attrs.size(); ++i) {
       if (i > 0) line += ',';
@@ -120,6 +124,16 @@ void print_text() {
                   "downstream | upstream | both");
       std::printf("  %-15s %-12s %-10s %s\n", "toxicity", "probability", "1",
                   "chance the toxic applies to a connection's direction");
+    } else if (type.kind == ToxicKind::request) {
+      std::printf("  (acts on requests of http proxies: no stream)\n");
+      std::printf("  %-15s %-12s %-10s %s\n", "toxicity", "probability", "1",
+                  "chance the toxic applies to a matching request");
+      std::printf("  %-15s %-12s %-10s %s\n", "match", "table", "any",
+                  "{ method, path (glob), header = { NAME = VALUE } }");
+      std::printf("  %-15s %-12s %-10s %s\n", "first", "count", "-",
+                  "only the first N matching requests of each window");
+      std::printf("  %-15s %-12s %-10s %s\n", "nth", "count", "-",
+                  "only every Nth matching request");
     } else {
       std::printf("  (acts on the whole proxy: no stream, no toxicity)\n");
     }

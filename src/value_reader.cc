@@ -97,6 +97,8 @@ std::optional<double> ValueReader::to_number(const toml::node& node, Unit unit,
       return std::nullopt;
     }
     case Unit::choice:
+    case Unit::text:
+    case Unit::headers:
       break;  // handled by the caller, which knows the choices
   }
   return std::nullopt;

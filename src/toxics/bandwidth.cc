@@ -110,12 +110,13 @@ const ToxicType& bandwidth_toxic() {
         Unit::choice,
         false,
         0,
-        "TCP: connection: a budget per connection; proxy: one budget shared by all connections",
+        "TCP and HTTP: connection: a budget per connection; proxy: one budget shared by all "
+        "connections",
         {"connection", "proxy"},
         0,
         1e18,
-        kTcp}},
-      kTcp | kUdp,
+        kTcp | kHttp}},
+      kTcp | kHttp | kUdp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<BandwidthStage>(p);
       },

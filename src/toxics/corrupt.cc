@@ -70,7 +70,7 @@ const ToxicType& corrupt_toxic() {
         {},
         0,
         1}},
-      kTcp | kUdp,
+      kTcp | kHttp | kUdp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<CorruptStage>(p);
       },

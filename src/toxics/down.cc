@@ -12,7 +12,7 @@ const ToxicType& down_toxic() {
       "closes the listener (connections refused) and open connections; rebinds after. UDP: "
       "drops every datagram and forgets the flows",
       {},
-      kTcp | kUdp};
+      kTcp | kHttp | kUdp};
   return type;
 }
 

@@ -71,7 +71,7 @@ const ToxicType& latency_toxic() {
         0,
         1e18,
         kUdp}},
-      kTcp | kUdp,
+      kTcp | kHttp | kUdp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<LatencyStage>(p);
       },

@@ -58,7 +58,7 @@ const ToxicType& limit_data_toxic() {
       ToxicKind::stage,
       "closes the connection once exactly bytes bytes have passed since activation",
       {{"bytes", Unit::size, true, 0, "bytes delivered before the close"}},
-      kTcp,
+      kTcp | kHttp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<LimitDataStage>(p);
       }};

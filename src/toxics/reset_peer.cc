@@ -38,7 +38,7 @@ const ToxicType& reset_peer_toxic() {
       ToxicKind::stage,
       "resets both sides (TCP RST) timeout after the toxic became active on a connection",
       {{"timeout", Unit::duration, false, 0, "time before the reset"}},
-      kTcp,
+      kTcp | kHttp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<ResetPeerStage>(p);
       }};

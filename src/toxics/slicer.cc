@@ -89,7 +89,7 @@ const ToxicType& slicer_toxic() {
       {{"average_size", Unit::size, true, 0, "mean piece size", {}, 1},
        {"size_variation", Unit::size, false, 0, "spread of piece sizes, < average_size"},
        {"delay", Unit::duration, false, 0, "pause between pieces"}},
-      kTcp,
+      kTcp | kHttp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<SlicerStage>(p);
       },

@@ -38,7 +38,7 @@ const ToxicType& slow_close_toxic() {
                               ToxicKind::stage,
                               "passes the end of stream (FIN) on delay late",
                               {{"delay", Unit::duration, true, 0, "how late the FIN is passed on"}},
-                              kTcp,
+                              kTcp | kHttp,
                               [](const StageParams& p) -> std::unique_ptr<Stage> {
                                 return std::make_unique<SlowCloseStage>(p);
                               }};

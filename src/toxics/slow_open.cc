@@ -11,7 +11,8 @@ const ToxicType& slow_open_toxic() {
       "slow_open",
       ToxicKind::slow_open,
       "connections accepted during the window dial their upstream delay late",
-      {{"delay", Unit::duration, true, 0, "how late the upstream is dialled"}}};
+      {{"delay", Unit::duration, true, 0, "how late the upstream is dialled"}},
+      kTcp | kHttp};
   return type;
 }
 

@@ -29,7 +29,7 @@ const ToxicType& stall_toxic() {
       ToxicKind::stage,
       "holds all data, dropping nothing; it flows again in order when the window ends",
       {},
-      kTcp | kUdp,
+      kTcp | kHttp | kUdp,
       [](const StageParams& /*p*/) -> std::unique_ptr<Stage> {
         return std::make_unique<StallStage>();
       },

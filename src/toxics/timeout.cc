@@ -47,7 +47,7 @@ const ToxicType& timeout_toxic() {
       "discards all data; closes the connection timeout after activation (0: never); "
       "connections that lost data are closed when the window ends",
       {{"timeout", Unit::duration, false, 0, "time before the connection is closed, 0 = never"}},
-      kTcp,
+      kTcp | kHttp,
       [](const StageParams& p) -> std::unique_ptr<Stage> {
         return std::make_unique<TimeoutStage>(p);
       }};

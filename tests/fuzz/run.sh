@@ -7,13 +7,15 @@ seconds=$2
 src=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$build/corpus" "$build/artifacts"
 status=0
-for target in fuzz_loader fuzz_units fuzz_schedule; do
+for target in fuzz_loader fuzz_units fuzz_schedule fuzz_http fuzz_api_request; do
   corpus=$build/corpus/$target
   mkdir -p "$corpus"
   seeds=()
   case $target in
     fuzz_loader) seeds=("$src"/scenarios/*.toml "$src"/tests/bad-scenarios/*.toml "$src"/tests/fuzz/regressions/loader-*) ;;
     fuzz_units) seeds=("$src"/tests/fuzz/seeds/units/* "$src"/tests/fuzz/regressions/units-*) ;;
+    fuzz_http) seeds=("$src"/tests/fuzz/seeds/http/*) ;;
+    fuzz_api_request) seeds=("$src"/tests/fuzz/seeds/api/* "$src"/tests/fuzz/regressions/api-*) ;;
   esac
   for seed in "${seeds[@]}"; do
     [ -f "$seed" ] && cp "$seed" "$corpus/" 2>/dev/null

@@ -36,6 +36,7 @@ declare -A ACCEPTED=(
   [udp-reorder-attr-on-tcp]="an attribute checked against its proxy's protocol"
   [udp-burst-below-one]="a count's minimum (1)"
   [udp-idle-timeout-too-small]="a duration's minimum (10ms)"
+  [http-error-on-tcp-proxy]="a toxic's type compared with its proxy's protocol"
 )
 
 # taplo itself overflows its stack on these (it exits non-zero, which counts

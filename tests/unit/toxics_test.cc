@@ -49,15 +49,19 @@ TEST_CASE("the registry builds a stage for every stage toxic and none for the ot
     auto stage = make(type->name, attrs);
     bool tcp = (type->protocols & kTcp) != 0;
     bool udp = (type->protocols & kUdp) != 0;
+    bool http = (type->protocols & kHttp) != 0;
     CHECK((stage != nullptr) == (type->kind == ToxicKind::stage && tcp));
     // One row per name: a stage toxic on UDP has a datagram stage too.
     DatagramParams params{*type, attrs, Rng(1), 1 << 20};
     CHECK((make_datagram_stage(params) != nullptr) == (type->kind == ToxicKind::stage && udp));
-    CHECK((tcp || udp));
+    // Byte toxics act on TCP and HTTP proxies alike; request toxics only on
+    // HTTP ones; datagram-only toxics on neither.
+    CHECK(tcp == (http && type->kind != ToxicKind::request));
+    CHECK((tcp || udp || http));
     for (const auto& a : type->attrs) {
       if (!a.required) CHECK(a.min <= a.default_value);
       CHECK(a.default_value <= a.max);
-      CHECK(a.rampable() == (a.unit != Unit::choice));
+      CHECK(a.rampable() == (a.unit != Unit::choice && a.numeric()));
     }
   }
   CHECK(make("no_such_toxic", {}) == nullptr);
@@ -119,7 +123,9 @@ TEST_CASE("the toxic registry: lookups, settings by name, units and printed valu
   for (const ToxicType* t : toxic_types()) names.insert(std::string(t->name));
   CHECK(names == std::set<std::string>{"latency", "bandwidth", "slow_close", "timeout",
                                        "reset_peer", "slicer", "limit_data", "down", "stall",
-                                       "slow_open", "corrupt", "loss", "duplicate", "reorder"});
+                                       "slow_open", "corrupt", "loss", "duplicate", "reorder",
+                                       "http_error", "http_delay", "http_abort",
+                                       "http_rate_limit"});
   CHECK(format_attr_value(*bw->find_attr("rate"), 125000) == "125000B/s");
   CHECK(format_attr_value(*bw->find_attr("scope"), 1) == "proxy");
   CHECK(format_attr_value(*find_toxic_type("latency")->find_attr("latency"), 250) == "250ms");
