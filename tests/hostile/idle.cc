@@ -80,7 +80,13 @@ TEST_SUITE("hostile") {
       double per = static_cast<double>(after - before) / kClients;
       MEASURED((stage ? "with" : "without")
                << " a stage: " << per << " KiB of RSS per idle connection after one echo");
+#ifndef __SANITIZE_ADDRESS__
       CHECK(per <= 3.0);
+#else
+      // AddressSanitizer's redzones and quarantine make every allocation
+      // bigger: the bound is the release build's (make test), not this one's.
+      CHECK(per <= 3.0 * 3);
+#endif
     }
   }
 
