@@ -30,10 +30,10 @@ const ToxicType& http_rate_limit_toxic();
 
 const std::vector<const ToxicType*>& toxic_types() {
   static const std::vector<const ToxicType*> all = {
-      &latency_toxic(),    &bandwidth_toxic(), &slow_close_toxic(), &timeout_toxic(),
-      &reset_peer_toxic(), &slicer_toxic(),    &limit_data_toxic(), &down_toxic(),
-      &stall_toxic(),      &slow_open_toxic(), &corrupt_toxic(),    &loss_toxic(),
-      &duplicate_toxic(),  &reorder_toxic(),   &http_error_toxic(), &http_delay_toxic(),
+      &latency_toxic(),    &bandwidth_toxic(),       &slow_close_toxic(), &timeout_toxic(),
+      &reset_peer_toxic(), &slicer_toxic(),          &limit_data_toxic(), &down_toxic(),
+      &stall_toxic(),      &slow_open_toxic(),       &corrupt_toxic(),    &loss_toxic(),
+      &duplicate_toxic(),  &reorder_toxic(),         &http_error_toxic(), &http_delay_toxic(),
       &http_abort_toxic(), &http_rate_limit_toxic(),
   };
   return all;

@@ -158,8 +158,9 @@ TEST_SUITE("hostile") {
 
     clients.clear();  // every client goes away
     wait_resumed(*jinx);
-    size_t opened_before = jinx->find(ev("conn_open")).size();  // all read: they precede the warning
-    served_again(addr);  // a new client is served again
+    size_t opened_before =
+        jinx->find(ev("conn_open")).size();  // all read: they precede the warning
+    served_again(addr);                      // a new client is served again
 
     // Every conn_open got its conn_close (awaited, as the reader may lag).
     size_t opened = jinx->wait_count(ev("conn_open"), opened_before + 1, 5000ms).size();

@@ -121,11 +121,10 @@ TEST_CASE("the toxic registry: lookups, settings by name, units and printed valu
   // UDP-only loss, duplicate and reorder.
   std::set<std::string> names;
   for (const ToxicType* t : toxic_types()) names.insert(std::string(t->name));
-  CHECK(names == std::set<std::string>{"latency", "bandwidth", "slow_close", "timeout",
-                                       "reset_peer", "slicer", "limit_data", "down", "stall",
-                                       "slow_open", "corrupt", "loss", "duplicate", "reorder",
-                                       "http_error", "http_delay", "http_abort",
-                                       "http_rate_limit"});
+  CHECK(names == std::set<std::string>{
+                     "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer",
+                     "limit_data", "down", "stall", "slow_open", "corrupt", "loss", "duplicate",
+                     "reorder", "http_error", "http_delay", "http_abort", "http_rate_limit"});
   CHECK(format_attr_value(*bw->find_attr("rate"), 125000) == "125000B/s");
   CHECK(format_attr_value(*bw->find_attr("scope"), 1) == "proxy");
   CHECK(format_attr_value(*find_toxic_type("latency")->find_attr("latency"), 250) == "250ms");
