@@ -150,6 +150,8 @@ class Session final : public TimelineHooks,
   int add_proxy(ProxySpec spec, bool enabled, std::string* err);
   void remove_proxy(size_t index);
   void remove_toxic(size_t toxic);
+  void update_open_toxic(size_t toxic, uint64_t window, const std::vector<double>& attrs,
+                         double toxicity);
   void emit_toxic_on(size_t toxic, uint64_t window, const std::vector<double>& attrs,
                      double toxicity);
   ApiResponse populate_proxies(const nlohmann::json& input);

@@ -178,17 +178,7 @@ ApiResponse Session::update_toxic(const std::string& proxy, const std::string& t
                            protocol, &updated.attrs, &why)) {
     return bad_body(why);
   }
-  open_toxics_[index] = updated;
-  std::string attrs_json;
-  std::string text;
-  attributes_object(spec, updated.attrs, updated.toxicity, &attrs_json, &text);
-  Event(events_, "toxic_update")
-      .str("toxic", spec.name)
-      .str("proxy", proxies_[spec.proxy]->spec().name)
-      .num("window", updated.window)
-      .object("attributes", attrs_json, text)
-      .str("source", source_);
-  proxies_[spec.proxy]->toxic_update(ToxicIndex(index), updated.attrs, updated.toxicity);
+  update_open_toxic(index, updated.window, updated.attrs, updated.toxicity);
   return json_response(200, api_toxic_json(spec, updated.attrs, updated.toxicity, protocol));
 }
 
