@@ -1,6 +1,7 @@
 #include "connection.h"
 
 #include <linux/sockios.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -194,11 +195,35 @@ void Connection::connect_to(const sockaddr* addr) {
   // read, so nothing is read before on_connected().
   down_.sink_connected();  // the client was connected all along
   down_.unblock(RelayDirection::kNotConnected);
+  // On loopback the handshake is over by the time connect() returns: relay
+  // at once, as haproxy does, instead of a loop turn later when libuv
+  // reports the connect, and another for the client's first read. libuv's
+  // report still comes, and on_connected() then only checks it.
+  if (handshake_done(&upstream_)) {
+    on_connected(0);
+    if (!closing_) up_.splice_now();
+  }
+}
+
+bool Connection::handshake_done(uv_tcp_t* tcp) {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd) != 0) return false;
+  // A connecting socket turns writable once connected; a failed one also
+  // says POLLERR, and is left for libuv to report.
+  pollfd p{fd, POLLOUT, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) == 0 &&
+         (p.revents & POLLOUT) != 0;
 }
 
 void Connection::on_connected(int status) {
   connecting_ = false;
   if (closing_ || status == UV_ECANCELED) return;
+  if (connected_) {
+    // Relaying since connect_to() saw the handshake done; a reset since
+    // then is the upstream's, not an unreachable upstream.
+    if (status < 0) on_peer_error(Direction::downstream, status);
+    return;
+  }
   if (status != 0) {
     close(CloseReason::upstream_unreachable,
           "cannot connect to " +

@@ -87,6 +87,7 @@ class Connection final : public DirectionOwner {
   void dial();
   void connect_to(const sockaddr* addr);
   void on_connected(int status);
+  static bool handshake_done(uv_tcp_t* tcp);
   void on_peer_error(Direction source_dir, int status);
   void on_handle_closed();
   void wind_down();

@@ -263,6 +263,10 @@ void RelayDirection::on_shutdown(uv_shutdown_t* req, int status) {
   self->owner_.end_delivered(self->dir_);
 }
 
+void RelayDirection::splice_now() {
+  if (reading_ && SplicePipe::get() != nullptr && can_splice()) splice_available();
+}
+
 void RelayDirection::splice_available() {
   SplicePipe* pipe = SplicePipe::get();
   uv_os_fd_t source = -1;

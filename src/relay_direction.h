@@ -120,6 +120,10 @@ class RelayDirection final : public PipelineOwner {
   }
   // The source is readable and can_splice() held: move what is there.
   void splice_available();
+  // Moves what the source holds already, without waiting for the loop to
+  // say it is readable (a new connection's first bytes); nothing there
+  // costs one splice that says EAGAIN.
+  void splice_now();
 
   bool end_delivered() const { return end_delivered_; }
   uint64_t bytes_delivered() const { return bytes_delivered_; }
