@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <set>
 #include <tuple>
@@ -45,7 +46,14 @@ class Loader : private ValueReader {
   Scenario load(const toml::table& root);
 
  private:
+  void load_seed(const toml::table& root, Scenario& s);
+  void load_api(const toml::table& root, Scenario& s);
+  // Calls each(table) for every table of the array of tables `key`.
+  void each_table(const toml::table& root, std::string_view key,
+                  const std::function<void(const toml::table&)>& each);
   void load_proxy(const toml::table& t, Scenario& s);
+  void load_proxy_name(const toml::table& t, ProxySpec& p);
+  void load_listen(const toml::table& t, ProxySpec& p);
   void load_protocol(const toml::table& t, ProxySpec& p);
   void load_udp_keys(const toml::table& t, ProxySpec& p);
   void check_protocol(const toml::table& t, const ToxicSpec& toxic, const Scenario& s);
@@ -72,40 +80,9 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
   check_keys(t, kProxyKeys, "[[proxy]]");
   ProxySpec p;
   p.pos = pos_of(t.source());
-  auto name = get_string(t, "name", "[[proxy]]");
-  if (!name) {
-    if (t.get("name") == nullptr) error(p.pos, "[[proxy]] needs a 'name'");
-  } else {
-    // Kept even when invalid, so toxics that name it get no second error.
-    p.name = *name;
-    std::string env = env_name_for_proxy(*name);
-    if (!valid_name(*name)) {
-      error(*t.get("name"),
-            "proxy name '" + clip(*name) + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
-    } else if (!proxy_names_.insert(*name).second) {
-      error(*t.get("name"), "duplicate proxy name '" + *name + "'");
-    } else if (auto [it, fresh] = proxy_envs_.emplace(env, *name); !fresh) {
-      error(*t.get("name"),
-            "proxies '" + it->second + "' and '" + *name + "' would share the variable " + env);
-    }
-  }
+  load_proxy_name(t, p);
   load_protocol(t, p);
-  auto listen = get_string(t, "listen", "[[proxy]]");
-  if (!listen) {
-    if (t.get("listen") == nullptr) error(p.pos, "[[proxy]] needs a 'listen' address");
-  } else if (std::string err; !split_host_port(*listen, &p.listen_host, &p.listen_port, &err)) {
-    error(*t.get("listen"), "listen: " + err);
-  } else if (p.listen_port != 0) {
-    // TCP and UDP ports are apart: a TCP and a UDP proxy may share one
-    // (DNS, iperf3 and QUIC with fallback serve both on one port).
-    std::string transport = p.protocol == ProxyProtocol::udp ? "udp " : "tcp ";
-    auto [it, fresh] =
-        listens_.emplace(transport + join_host_port(p.listen_host, p.listen_port), p.name);
-    if (!fresh) {
-      error(*t.get("listen"),
-            "proxy '" + p.name + "' listens on " + *listen + ", like proxy '" + it->second + "'");
-    }
-  }
+  load_listen(t, p);
   auto upstream = get_string(t, "upstream", "[[proxy]]");
   if (!upstream) {
     if (t.get("upstream") == nullptr) error(p.pos, "[[proxy]] needs an 'upstream' address");
@@ -130,6 +107,45 @@ void Loader::load_proxy(const toml::table& t, Scenario& s) {
   load_udp_keys(t, p);
   proxy_index_.emplace(p.name, s.proxies.size());
   s.proxies.push_back(std::move(p));
+}
+
+void Loader::load_proxy_name(const toml::table& t, ProxySpec& p) {
+  auto name = get_string(t, "name", "[[proxy]]");
+  if (!name) {
+    if (t.get("name") == nullptr) error(p.pos, "[[proxy]] needs a 'name'");
+  } else {
+    // Kept even when invalid, so toxics that name it get no second error.
+    p.name = *name;
+    std::string env = env_name_for_proxy(*name);
+    if (!valid_name(*name)) {
+      error(*t.get("name"),
+            "proxy name '" + clip(*name) + "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
+    } else if (!proxy_names_.insert(*name).second) {
+      error(*t.get("name"), "duplicate proxy name '" + *name + "'");
+    } else if (auto [it, fresh] = proxy_envs_.emplace(env, *name); !fresh) {
+      error(*t.get("name"),
+            "proxies '" + it->second + "' and '" + *name + "' would share the variable " + env);
+    }
+  }
+}
+
+void Loader::load_listen(const toml::table& t, ProxySpec& p) {
+  auto listen = get_string(t, "listen", "[[proxy]]");
+  if (!listen) {
+    if (t.get("listen") == nullptr) error(p.pos, "[[proxy]] needs a 'listen' address");
+  } else if (std::string err; !split_host_port(*listen, &p.listen_host, &p.listen_port, &err)) {
+    error(*t.get("listen"), "listen: " + err);
+  } else if (p.listen_port != 0) {
+    // TCP and UDP ports are apart: a TCP and a UDP proxy may share one
+    // (DNS, iperf3 and QUIC with fallback serve both on one port).
+    std::string transport = p.protocol == ProxyProtocol::udp ? "udp " : "tcp ";
+    auto [it, fresh] =
+        listens_.emplace(transport + join_host_port(p.listen_host, p.listen_port), p.name);
+    if (!fresh) {
+      error(*t.get("listen"),
+            "proxy '" + p.name + "' listens on " + *listen + ", like proxy '" + it->second + "'");
+    }
+  }
 }
 
 void Loader::load_protocol(const toml::table& t, ProxySpec& p) {
@@ -486,6 +502,57 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
   s.toxics.push_back(std::move(toxic));
 }
 
+void Loader::load_seed(const toml::table& root, Scenario& s) {
+  const toml::node* n = root.get("seed");
+  if (n == nullptr) return;
+  if (n->is_integer() && *n->value<int64_t>() >= 0) {
+    s.seed = static_cast<uint64_t>(*n->value<int64_t>());
+  } else if (n->is_string()) {
+    if (auto v = parse_u64(n->as_string()->get())) {
+      s.seed = *v;
+    } else {
+      error(*n, "seed must be an unsigned 64-bit integer");
+    }
+  } else {
+    error(*n, "seed must be an unsigned 64-bit integer");
+  }
+}
+
+void Loader::load_api(const toml::table& root, Scenario& s) {
+  const toml::node* n = root.get("api");
+  if (n == nullptr) return;
+  std::string host;
+  uint16_t port = 0;
+  std::string why;
+  if (!n->is_string()) {
+    error(*n, "api must be a string \"HOST:PORT\"");
+  } else if (!split_host_port(n->as_string()->get(), &host, &port, &why)) {
+    error(*n, "api: " + why);
+  } else {
+    s.api = n->as_string()->get();
+  }
+}
+
+void Loader::each_table(const toml::table& root, std::string_view key,
+                        const std::function<void(const toml::table&)>& each) {
+  const toml::node* n = root.get(key);
+  if (n == nullptr) return;
+  const toml::array* arr = n->as_array();
+  if (arr == nullptr) {
+    error(*n, "'" + std::string(key) + "' must be an array of tables: write [[" + std::string(key) +
+                  "]]");
+    return;
+  }
+  for (const auto& item : *arr) {
+    if (const toml::table* t = item.as_table()) {
+      each(*t);
+    } else {
+      error(item,
+            "each '" + std::string(key) + "' must be a table: write [[" + std::string(key) + "]]");
+    }
+  }
+}
+
 Scenario Loader::load(const toml::table& root) {
   Scenario s;
   check_keys(root, kTopKeys, "the scenario");
@@ -495,50 +562,9 @@ Scenario Loader::load(const toml::table& root) {
       if (*d > 0) s.duration = *d;
     }
   }
-  if (const toml::node* n = root.get("seed")) {
-    if (n->is_integer() && *n->value<int64_t>() >= 0) {
-      s.seed = static_cast<uint64_t>(*n->value<int64_t>());
-    } else if (n->is_string()) {
-      if (auto v = parse_u64(n->as_string()->get())) {
-        s.seed = *v;
-      } else {
-        error(*n, "seed must be an unsigned 64-bit integer");
-      }
-    } else {
-      error(*n, "seed must be an unsigned 64-bit integer");
-    }
-  }
-  if (const toml::node* n = root.get("api")) {
-    std::string host;
-    uint16_t port = 0;
-    std::string why;
-    if (!n->is_string()) {
-      error(*n, "api must be a string \"HOST:PORT\"");
-    } else if (!split_host_port(n->as_string()->get(), &host, &port, &why)) {
-      error(*n, "api: " + why);
-    } else {
-      s.api = n->as_string()->get();
-    }
-  }
-  auto tables = [&](std::string_view key, auto&& each) {
-    const toml::node* n = root.get(key);
-    if (n == nullptr) return;
-    const toml::array* arr = n->as_array();
-    if (arr == nullptr) {
-      error(*n, "'" + std::string(key) + "' must be an array of tables: write [[" +
-                    std::string(key) + "]]");
-      return;
-    }
-    for (const auto& item : *arr) {
-      if (const toml::table* t = item.as_table()) {
-        each(*t);
-      } else {
-        error(item, "each '" + std::string(key) + "' must be a table: write [[" + std::string(key) +
-                        "]]");
-      }
-    }
-  };
-  tables("proxy", [&](const toml::table& t) { load_proxy(t, s); });
+  load_seed(root, s);
+  load_api(root, s);
+  each_table(root, "proxy", [&](const toml::table& t) { load_proxy(t, s); });
   // No proxy at all, or an empty `proxy = []` (a malformed one has its own error).
   const toml::node* proxy_node = root.get("proxy");
   if (proxy_node == nullptr) {
@@ -547,7 +573,7 @@ Scenario Loader::load(const toml::table& root) {
     error(*proxy_node, "a scenario needs at least one [[proxy]]");
   }
   size_t order = 0;
-  tables("toxic", [&](const toml::table& t) { load_toxic(t, s, order++); });
+  each_table(root, "toxic", [&](const toml::table& t) { load_toxic(t, s, order++); });
   return s;
 }
 

@@ -495,15 +495,22 @@ void Session::emit_toxic_on(size_t toxic, uint64_t window, const std::vector<dou
 
 void Session::window_update(size_t toxic, const Window& w, const std::vector<double>& attrs,
                             double toxicity) {
+  update_open_toxic(toxic, w.index, attrs, toxicity);
+}
+
+// A timeline ramp step or an API update: one toxic_update event, new values
+// for the toxic's stages.
+void Session::update_open_toxic(size_t toxic, uint64_t window, const std::vector<double>& attrs,
+                                double toxicity) {
   const ToxicSpec& spec = toxic_spec(toxic);
-  open_toxics_[toxic] = OpenToxic{w.index, attrs, toxicity};
+  open_toxics_[toxic] = OpenToxic{window, attrs, toxicity};
   std::string json;
   std::string text;
   attributes_object(spec, attrs, toxicity, &json, &text);
   Event(events_, "toxic_update")
       .str("toxic", spec.name)
       .str("proxy", proxies_[spec.proxy]->spec().name)
-      .num("window", w.index)
+      .num("window", window)
       .object("attributes", json, text)
       .str("source", source_);
   proxies_[spec.proxy]->toxic_update(ToxicIndex(toxic), attrs, toxicity);

@@ -98,7 +98,7 @@ class Session final : public TimelineHooks,
   void output_failed(int error) override;
   void output_dropped(uint64_t lines) override;
 
-  // ApiControl (session_api.cc): Toxiproxy's operations on this session.
+  // ApiControl (session_api*.cc, session_metrics.cc): Toxiproxy's operations on this session.
   ApiResponse list_proxies() override;
   ApiResponse create_proxy(const std::string& body) override;
   ApiResponse populate(const std::string& body) override;
@@ -138,7 +138,7 @@ class Session final : public TimelineHooks,
     std::vector<double> attrs;
     double toxicity = 1;
   };
-  // The control API (session_api.cc).
+  // The control API (session_api.cc, session_api_toxics.cc, session_metrics.cc).
   bool start_api();
   bool populate_from_file();
   void announce_proxy(size_t index);
@@ -150,9 +150,14 @@ class Session final : public TimelineHooks,
   int add_proxy(ProxySpec spec, bool enabled, std::string* err);
   void remove_proxy(size_t index);
   void remove_toxic(size_t toxic);
+  void update_open_toxic(size_t toxic, uint64_t window, const std::vector<double>& attrs,
+                         double toxicity);
   void emit_toxic_on(size_t toxic, uint64_t window, const std::vector<double>& attrs,
                      double toxicity);
   ApiResponse populate_proxies(const nlohmann::json& input);
+  bool toxic_name_taken(size_t proxy, const std::string& name) const;
+  // An API toxic opens: its window, its toxic_on event, its stages.
+  const ToxicSpec& open_api_toxic(ToxicSpec spec, const std::vector<double>& values);
   std::unique_ptr<ApiServer> api_server_;
   std::unique_ptr<ApiRoutes> api_routes_;
   std::deque<ProxySpec> api_proxy_specs_;  // stable: proxies point at them

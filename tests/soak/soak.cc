@@ -249,6 +249,14 @@ void Soak::drain() {
   // jinx's descriptors: the listeners are back, every connection is gone.
   run_until([&] { return jinx_test::open_fds(jinx_->pid()) <= after_warm_up_.fds; },
             Clock::now() + 3000ms);
+  // jinx hands memory back one second after its last connection closed
+  // (Session's trim timer): sampled at once, the idle RSS still held the
+  // load's buffers (77 MiB once on a loaded machine).
+  long settled_kib =
+      static_cast<long>(static_cast<double>(after_warm_up_.rss_kib) * (1 + opts_.rss_tolerance)) +
+      opts_.rss_slack_kib;
+  run_until([&] { return sample_proc(jinx_->pid()).rss_kib <= settled_kib; },
+            Clock::now() + 2500ms);
   at_end_ = sample_proc(jinx_->pid());
 }
 

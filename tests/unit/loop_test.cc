@@ -160,16 +160,26 @@ TEST_CASE("loop: the timeline opens, ramps and closes windows on time") {
   uv_update_time(&loop);
   rec.t0 = static_cast<Micros>(uv_now(&loop)) * kMicrosPerMs;
   timeline.start(rec.t0);
+  // The open-ended window closes when the timeline stops, at 260 ms, but
+  // only after the nine events before it: a loop stalled by a loaded machine
+  // re-arms the timeline's timers later than a fixed 260 ms stop timer,
+  // which then came first once (9 events instead of 10).
+  struct Stopper {
+    Timeline* timeline;
+    Recorder* rec;
+  } stopper{&timeline, &rec};
   uv_timer_t stop{};
   uv_timer_init(&loop, &stop);
-  stop.data = &timeline;
+  stop.data = &stopper;
   uv_timer_start(
       &stop,
       [](uv_timer_t* t) {
-        static_cast<Timeline*>(t->data)->stop();
+        auto* s = static_cast<Stopper*>(t->data);
+        if (s->rec->log.size() < 9 || s->rec->t() < 260 * kMicrosPerMs) return;
+        s->timeline->stop();
         uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
       },
-      260, 0);
+      260, 5);
   CHECK(uv_run(&loop, UV_RUN_DEFAULT) == 0);
   CHECK(timeline.open_windows() == 0);
   CHECK(uv_loop_close(&loop) == 0);
