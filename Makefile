@@ -55,11 +55,13 @@ deb: all
 	cd $(BUILD) && cpack -G DEB -B packages
 
 # jinx against a direct connection, socat and haproxy, in one run; first the
-# bench tool's own smoke test (every relay once, bulk only, short runs).
+# bench tool's own smoke test (every relay once, bulk only, short runs). Then
+# UDP: datagrams/s beside direct and socat, memory per idle flow.
 bench: all
 	@.ci/install-deps socat haproxy
 	$(BUILD)/tests/bench/jinx_bench --quick --only bulk
 	$(BUILD)/tests/bench/jinx_bench
+	$(BUILD)/tests/bench/jinx_bench udp
 
 # libFuzzer on the loader, the unit parsers, the schedule expander and the
 # control API's HTTP server (fuzz_api_request), each for

@@ -51,6 +51,28 @@ bool listen_addresses(const std::string& host, uint16_t port, std::vector<Socket
   return !out->empty();
 }
 
+bool bind_listen_addresses(std::vector<SocketAddress>* addrs, bool all_or_nothing,
+                           const std::function<int(SocketAddress*)>& bind_one,
+                           const std::function<void(const SocketAddress&, int code)>& skipped,
+                           ListenBindFailure* failed) {
+  for (size_t i = 0; i < addrs->size();) {
+    SocketAddress& address = (*addrs)[i];
+    if (i > 0) set_port(&address, port_of((*addrs)[0]));
+    int code = bind_one(&address);
+    if (code == 0) {
+      ++i;
+      continue;
+    }
+    if (i == 0 || all_or_nothing) {
+      *failed = {address, code, i == 0};
+      return false;
+    }
+    skipped(address, code);
+    addrs->erase(addrs->begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return true;
+}
+
 bool is_loopback(const SocketAddress& address) {
   if (address.family() == AF_INET) {
     auto ip = ntohl(reinterpret_cast<const sockaddr_in*>(&address.storage)->sin_addr.s_addr);

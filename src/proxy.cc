@@ -81,30 +81,23 @@ bool Proxy::listen(std::string* err) {
       return fail(why);
     }
   }
-  for (size_t i = 0; i < listen_addrs_.size();) {
-    // Every address takes the port the first one got (port 0: any free one).
-    if (i > 0) set_port(&listen_addrs_[i], port_of(listen_addrs_[0]));
-    int rc = bind_listener(&listen_addrs_[i]);
-    if (rc == 0) {
-      ++i;
-      continue;
-    }
-    if (i == 0) return fail(uv_strerror(rc));
-    std::string other = format_sockaddr(listen_addrs_[i].get());
-    if (!first_time) {
-      // Rebinding after `down`: all or nothing, so the retry covers them all.
-      for (Listener* listener : listeners_) listener->close();
-      listeners_.clear();
-      return fail(other + ": " + uv_strerror(rc));
-    }
-    // A second address of the name (::1 with IPv6 off, a port taken on one
-    // family only): serve the others, say so, and do not try it again.
-    Event(context_.events(), "warning")
-        .str("message", "proxy '" + spec_->name + "': listening on " + bound_ + " but not on " +
-                            other + ": " + uv_strerror(rc));
-    listen_addrs_.erase(listen_addrs_.begin() + static_cast<std::ptrdiff_t>(i));
-  }
-  return true;
+  ListenBindFailure failed;
+  // Binding again after `down` is all or nothing, so the retry covers them
+  // all; at start-up an address of the name that cannot be bound is left
+  // out with a warning.
+  bool bound = bind_listen_addresses(
+      &listen_addrs_, !first_time, [this](SocketAddress* a) { return bind_listener(a); },
+      [this](const SocketAddress& other, int rc) {
+        Event(context_.events(), "warning")
+            .str("message", "proxy '" + spec_->name + "': listening on " + bound_ + " but not on " +
+                                format_sockaddr(other.get()) + ": " + uv_strerror(rc));
+      },
+      &failed);
+  if (bound) return true;
+  if (failed.first) return fail(uv_strerror(failed.code));
+  for (Listener* listener : listeners_) listener->close();
+  listeners_.clear();
+  return fail(format_sockaddr(failed.address.get()) + ": " + uv_strerror(failed.code));
 }
 
 int Proxy::bind_listener(SocketAddress* addr) {

@@ -69,20 +69,16 @@ bool UdpProxy::listen(std::string* err) {
   if (!listen_addresses(spec_.listen_host, spec_.listen_port, &listen_addrs_, &why)) {
     return fail(why);
   }
-  for (size_t i = 0; i < listen_addrs_.size();) {
-    if (i > 0) set_port(&listen_addrs_[i], port_of(listen_addrs_[0]));
-    int rc = bind_listener(&listen_addrs_[i]);
-    if (rc == 0) {
-      ++i;
-      continue;
-    }
-    if (i == 0) return fail(std::strerror(-rc));
-    Event(context_.events(), "warning")
-        .str("message", "proxy '" + spec_.name + "': listening on " + bound_ + " but not on " +
-                            format_sockaddr(listen_addrs_[i].get()) + ": " + std::strerror(-rc));
-    listen_addrs_.erase(listen_addrs_.begin() + static_cast<std::ptrdiff_t>(i));
-  }
-  return true;
+  ListenBindFailure failed;
+  bool bound = bind_listen_addresses(
+      &listen_addrs_, false, [this](SocketAddress* a) { return bind_listener(a); },
+      [this](const SocketAddress& other, int rc) {
+        Event(context_.events(), "warning")
+            .str("message", "proxy '" + spec_.name + "': listening on " + bound_ + " but not on " +
+                                format_sockaddr(other.get()) + ": " + std::strerror(-rc));
+      },
+      &failed);
+  return bound || fail(std::strerror(-failed.code));
 }
 
 int UdpProxy::bind_listener(SocketAddress* addr) {

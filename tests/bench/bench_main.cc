@@ -3,7 +3,7 @@
 //
 //   jinx_bench [--quick] [--only GROUP,...] [--runs N] [--relays NAME,...]
 //   jinx_bench fidelity [--quick] [--only TOXIC,...]
-//   jinx_bench udp [--quick]           UDP datagrams/s beside socat, memory per flow
+//   jinx_bench udp [--quick] [--runs N] UDP datagrams/s beside socat, memory per flow
 //
 // main reads top to bottom: options, process limits, the upstream server,
 // the relays, then for each run every group on every relay (a fresh relay
@@ -34,7 +34,7 @@
 #include "report.h"
 #include "suite.h"
 #include "summary.h"
-#include "udp.h"
+#include "udp_bench.h"
 
 #ifndef JINX_BINARY
 #define JINX_BINARY "jinx"
@@ -62,7 +62,7 @@ void usage(FILE* to) {
   std::fprintf(to,
                "usage: jinx_bench [--quick] [--only GROUP,...] [--runs N] [--relays NAME,...]\n"
                "       jinx_bench fidelity [--quick] [--only TOXIC,...]\n"
-               "       jinx_bench udp [--quick]\n"
+               "       jinx_bench udp [--quick] [--runs N]\n"
                "groups: bulk toxics latency connrate idle (default: all)\n"
                "relays: direct jinx socat haproxy (default: all found)\n"
                "jinx binary: $JINX_BIN, else %s\n",
@@ -107,15 +107,6 @@ std::string machine_line() {
   strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
   return std::string(date) + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " cores (" +
          cpu + "), Linux " + u.release;
-}
-
-// The 1-minute load average: the figures assume the machine is otherwise
-// idle, so the report shows it at the start and at the end.
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double l = -1;
-  in >> l;
-  return l;
 }
 
 struct Subject {
@@ -199,7 +190,7 @@ int main(int argc, char** argv) {
   std::string jinx_bin = env_bin != nullptr && *env_bin != '\0' ? env_bin : JINX_BINARY;
 
   if (fidelity) return run_fidelity(jinx_bin, dir, opt.quick, only);
-  if (udp) return run_udp_bench(jinx_bin, dir, opt.quick);
+  if (udp) return run_udp_bench(jinx_bin, dir, opt.quick, opt.runs);
 
   for (const auto& g : only) {
     if (std::find(kGroups.begin(), kGroups.end(), g) == kGroups.end()) {

@@ -5,8 +5,16 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 
 namespace bench {
+
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double l = -1;
+  in >> l;
+  return l;
+}
 
 double median(std::vector<double> v) {
   return percentile(std::move(v), 50);

@@ -12,6 +12,9 @@
 namespace bench {
 
 double median(std::vector<double> v);
+// The 1-minute load average: the figures assume the machine is otherwise
+// idle, so the reports show it at the start and at the end.
+double load_average();
 double percentile(std::vector<double> v, double p);  // p in [0, 100]
 
 // "1,918" / "0.38" / "72.4": a number for a table cell.

@@ -13,9 +13,7 @@
 #include <vector>
 
 namespace jinx_test {
-namespace {
-
-sockaddr_in loopback(uint16_t port) {
+sockaddr_in loopback_udp(uint16_t port) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -23,12 +21,13 @@ sockaddr_in loopback(uint16_t port) {
   return sa;
 }
 
-Socket bound_udp(uint16_t port) {
+Socket bound_udp(uint16_t port, int rcvbuf) {
   Socket s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) throw std::runtime_error("udp socket() failed");
-  int size = 4 << 20;  // room for bursts: the tests count what jinx drops, not the kernel
-  setsockopt(s.fd(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  sockaddr_in sa = loopback(port);
+  if (setsockopt(s.fd(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
+    setsockopt(s.fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
+  sockaddr_in sa = loopback_udp(port);
   if (bind(s.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
     throw std::runtime_error("udp bind failed: " + std::string(strerror(errno)));
   }
@@ -41,8 +40,6 @@ uint16_t local_port_of(int fd) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
   return ntohs(sa.sin_port);
 }
-
-}  // namespace
 
 UdpEchoServer::UdpEchoServer(Mode mode, uint16_t port) : mode_(mode) {
   sock_ = bound_udp(port);
@@ -92,7 +89,7 @@ std::vector<uint64_t> UdpEchoServer::numbers() const {
 
 UdpClient::UdpClient(const std::string& hostport) {
   sock_ = bound_udp(0);
-  sockaddr_in sa = loopback(port_of(hostport));
+  sockaddr_in sa = loopback_udp(port_of(hostport));
   if (connect(sock_.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
     throw std::runtime_error("udp connect failed");
   }

@@ -15,7 +15,18 @@
 #include "socket.h"
 #include "vocabulary.h"
 
+struct sockaddr_in;
+
 namespace jinx_test {
+
+// 127.0.0.1:port as a socket address.
+sockaddr_in loopback_udp(uint16_t port);
+// A UDP socket bound to 127.0.0.1:port (0: any) with a receive buffer of
+// `rcvbuf` bytes, beyond net.core.rmem_max where allowed: bursts wait in
+// the kernel, so what is counted is what the relay dropped. Throws on error.
+Socket bound_udp(uint16_t port, int rcvbuf = 4 << 20);
+// The local port of a bound socket.
+uint16_t local_port_of(int fd);
 
 // A socket bound to 127.0.0.1:0 (or `port`) that echoes every datagram to its
 // sender, or, silent, only counts them; record also keeps the number each
