@@ -1,6 +1,9 @@
 // UDP sockets on the loop, in batches: recvmmsg(2) reads up to kBatch
 // datagrams per system call, and the outbox sends what a turn of the loop
 // produced with sendmmsg(2), one call per run of datagrams on the same socket.
+// Within a run, datagrams of one size to one address go as one UDP_SEGMENT
+// (GSO) message: the kernel builds one packet for the bundle and splits it at
+// the receiver, saving most of the per-datagram cost of sending.
 // Both are plain system calls on non-blocking sockets watched by uv_poll: a
 // datagram that finds the socket's send buffer full is dropped and counted,
 // as a full queue on a router would.
@@ -73,6 +76,8 @@ class UdpOutbox {
   // Forgets an owner that is going away (its datagrams still go out).
   void forget(const Owner* owner);
   bool empty() const { return items_.empty(); }
+  // False once the kernel refused a UDP_SEGMENT bundle: one message each since.
+  bool bundling() const { return gso_; }
 
  private:
   struct Item {
@@ -83,12 +88,32 @@ class UdpOutbox {
     Owner* owner;
     const char* view = nullptr;  // add_view: the bytes, in place of datagram's
     size_t view_size = 0;
+
+    size_t size() const { return view != nullptr ? view_size : datagram.size(); }
   };
+  // Items [begin, end) that go out as one message.
+  struct Bundle {
+    size_t begin;
+    size_t end;
+  };
+  struct Control {
+    alignas(cmsghdr) char bytes[CMSG_SPACE(sizeof(uint16_t))];
+  };
+  static constexpr size_t kMaxMessages = 64;
+  static constexpr size_t kMaxSegments = 64;         // the kernel's UDP_MAX_SEGMENTS
+  static constexpr size_t kMaxBundleBytes = 65'000;  // within one IPv4/IPv6 packet
+
   void send_run(size_t begin, size_t end);
+  size_t bundle_end(size_t begin, size_t end) const;
+  void fill_message(size_t m, size_t run_begin);
+  static bool gso_unsupported(int error);
 
   std::vector<Item> items_;
+  std::vector<Bundle> bundles_;
   std::vector<mmsghdr> messages_;
   std::vector<iovec> iov_;
+  std::vector<Control> controls_;
+  bool gso_ = true;
 };
 
 }  // namespace jinx
