@@ -234,7 +234,7 @@ void UdpFlow::apply(const UdpActiveToxic& toxic) {
                      [&](const ToxicCounts& c) { return c.toxic == toxic.index; })) {
       toxics_.push_back({toxic.index, {}});
     }
-    way->pipeline().add(toxic.index, std::move(stage));
+    way->pipeline().add(toxic.index, spec.order, std::move(stage));
   }
   arm();
 }
