@@ -67,7 +67,7 @@ class ApiClient {
 };
 
 // Requests GET /proxies `per_second` times a second, on a fixed schedule,
-// until stopped; counts the answers.
+// until stopped; counts the requests and the answers.
 class ApiPacer {
  public:
   ApiPacer(const Endpoint& api, double per_second) {
@@ -75,6 +75,7 @@ class ApiPacer {
       ApiClient client(api);
       double next = now_s();
       while (!stop_) {
+        ++asked_;
         if (client.get("/proxies")) ++answered_;
         next += 1.0 / per_second;
         double wait = next - now_s();
@@ -85,16 +86,17 @@ class ApiPacer {
   ~ApiPacer() { stop(); }
   ApiPacer(const ApiPacer&) = delete;
   ApiPacer& operator=(const ApiPacer&) = delete;
-  uint64_t stop() {
+  void stop() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
-    return answered_;
   }
+  uint64_t asked() const { return asked_; }
+  uint64_t answered() const { return answered_; }
 
  private:
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> answered_{0};
+  std::atomic<uint64_t> asked_{0}, answered_{0};
 };
 
 // The API's address from jinx's api_listen event.
@@ -179,11 +181,11 @@ int run_api_bench(const std::string& jinx_bin, const Workdir& dir, bool quick, i
                    with_api ? "with" : "without");
       std::unique_ptr<ApiPacer> pacer;
       if (with_api) pacer = std::make_unique<ApiPacer>(api, 100);
-      double start = now_s();
       BulkResult r = run_bulk(loopback(jinx->port()), upstream, 1, false, warmup, window, {});
       if (pacer) {
-        f.answered += pacer->stop();
-        f.asked += static_cast<uint64_t>((now_s() - start) * 100);
+        pacer->stop();
+        f.asked += pacer->asked();
+        f.answered += pacer->answered();
       }
       if (!r.error.empty()) {
         std::fprintf(stderr, "jinx_bench api: bulk: %s\n", r.error.c_str());
