@@ -159,6 +159,26 @@ void print_api_report(const Figures& f, int runs, double load_before, double loa
       fmt_num(f.requests_per_s, 0).c_str(), f.p50_us, f.p99_us);
 }
 
+// One bulk figure (1 stream, download) in MB/s, with 100 API requests/s
+// arriving when `api` is given.
+bool bulk_window(JinxRelay& jinx, EpollServer& upstream, const Endpoint* api, double warmup,
+                 double window, double* mb_per_s, Figures* f) {
+  std::unique_ptr<ApiPacer> pacer;
+  if (api != nullptr) pacer = std::make_unique<ApiPacer>(*api, 100);
+  BulkResult r = run_bulk(loopback(jinx.port()), upstream, 1, false, warmup, window, {});
+  if (pacer) {
+    pacer->stop();
+    f->asked += pacer->asked();
+    f->answered += pacer->answered();
+  }
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "jinx_bench api: bulk: %s\n", r.error.c_str());
+    return false;
+  }
+  *mb_per_s = r.mb_per_s;
+  return true;
+}
+
 }  // namespace
 
 int run_api_bench(const std::string& jinx_bin, const Workdir& dir, bool quick, int runs) {
@@ -174,24 +194,19 @@ int run_api_bench(const std::string& jinx_bin, const Workdir& dir, bool quick, i
   }
   Figures f;
   for (int run = 1; run <= runs; ++run) {
-    double mb[2] = {0, 0};  // [0] without, [1] with API requests
-    for (int k = 0; k < 2; ++k) {
-      bool with_api = (k == 0) == (run % 2 == 0);  // alternating: neither always first
+    // Four windows in mirrored order (without, with, with, without; the
+    // other way round every other run): a drift of the machine's load
+    // over the run weighs on both sides alike.
+    double mb[2] = {0, 0};  // [0] without, [1] with API requests: sums
+    for (int k = 0; k < 4; ++k) {
+      bool with_api = (k == 1 || k == 2) == (run % 2 == 1);
       std::fprintf(stderr, "run %d/%d: bulk %s API requests\n", run, runs,
                    with_api ? "with" : "without");
-      std::unique_ptr<ApiPacer> pacer;
-      if (with_api) pacer = std::make_unique<ApiPacer>(api, 100);
-      BulkResult r = run_bulk(loopback(jinx->port()), upstream, 1, false, warmup, window, {});
-      if (pacer) {
-        pacer->stop();
-        f.asked += pacer->asked();
-        f.answered += pacer->answered();
-      }
-      if (!r.error.empty()) {
-        std::fprintf(stderr, "jinx_bench api: bulk: %s\n", r.error.c_str());
+      double rate = 0;
+      if (!bulk_window(*jinx, upstream, with_api ? &api : nullptr, warmup, window, &rate, &f)) {
         return 1;
       }
-      mb[with_api ? 1 : 0] = r.mb_per_s;
+      mb[with_api ? 1 : 0] += rate / 2;
     }
     f.plain.push_back(mb[0]);
     f.with_api.push_back(mb[1]);
