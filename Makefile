@@ -56,12 +56,15 @@ deb: all
 
 # jinx against a direct connection, socat and haproxy, in one run; first the
 # bench tool's own smoke test (every relay once, bulk only, short runs). Then
-# UDP: datagrams/s beside direct and socat, memory per idle flow.
+# UDP: datagrams/s beside direct and socat, memory per idle flow. Then the
+# control API: relay throughput with 100 API requests/s against without,
+# and API requests/s on one keep-alive connection.
 bench: all
 	@.ci/install-deps socat haproxy
 	$(BUILD)/tests/bench/jinx_bench --quick --only bulk
 	$(BUILD)/tests/bench/jinx_bench
 	$(BUILD)/tests/bench/jinx_bench udp
+	$(BUILD)/tests/bench/jinx_bench api
 
 # libFuzzer on the loader, the unit parsers, the schedule expander and the
 # control API's HTTP server (fuzz_api_request), each for
@@ -82,8 +85,9 @@ soak: all
 
 # The control API under load (issue 12): 1,000 connections relaying paced
 # bulk data, checked byte by byte, while a toxic is added and removed 1,000
-# times through the API; every request answered, p99 <= 10 ms, no descriptor
-# left behind (tests/api/load.cc).
+# times through the API; every request answered, p99 <= 10 ms (best of up to
+# 3 trials), no descriptor or memory left behind (tests/api/load.cc; the
+# ctest api_load in `make test`).
 api-load: all
 	$(BUILD)/tests/jinx_api_load
 

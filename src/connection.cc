@@ -121,7 +121,7 @@ void Connection::apply(const ActiveToxic& toxic) {
     auto stage = make_stage(params);
     if (!stage) continue;
     note_toxic(toxic.index);
-    dir->pipeline().add(toxic.index, std::move(stage));
+    dir->pipeline().add(toxic.index, spec.order, std::move(stage));
     if (closing_) return;  // a reset_peer with no delay acts at once
     dir->arm_timer();
   }

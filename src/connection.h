@@ -52,6 +52,8 @@ class Connection final : public DirectionOwner {
   uint64_t id() const { return id_; }
   uint64_t bytes_up() const { return up_.bytes_delivered(); }
   uint64_t bytes_down() const { return down_.bytes_delivered(); }
+  uint64_t received_up() const { return up_.bytes_received(); }
+  uint64_t received_down() const { return down_.bytes_received(); }
   Micros now() const override;
 
   // After accept: report it, apply the proxy's active toxics, dial upstream

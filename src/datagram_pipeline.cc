@@ -47,10 +47,10 @@ void DatagramPipeline::pass_from(size_t position, Datagram&& datagram) {
   slots_[position].stage->push(std::move(datagram), io);
 }
 
-void DatagramPipeline::add(ToxicIndex toxic, std::unique_ptr<DatagramStage> stage) {
+void DatagramPipeline::add(ToxicIndex toxic, size_t order, std::unique_ptr<DatagramStage> stage) {
   auto at =
-      std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.toxic > toxic; });
-  slots_.insert(at, Slot{toxic, std::move(stage)});
+      std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.order > order; });
+  slots_.insert(at, Slot{toxic, order, std::move(stage)});
 }
 
 void DatagramPipeline::remove(ToxicIndex toxic) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "datagram_stage.h"
@@ -41,7 +42,12 @@ class DatagramPipeline {
   uint64_t held() const { return held_; }
 
   void push(Datagram&& datagram);
-  void add(ToxicIndex toxic, std::unique_ptr<DatagramStage> stage);
+  // Stages sit by `order` (ToxicSpec::order), as Pipeline's do; without
+  // one, the index is the order.
+  void add(ToxicIndex toxic, size_t order, std::unique_ptr<DatagramStage> stage);
+  void add(ToxicIndex toxic, std::unique_ptr<DatagramStage> stage) {
+    add(toxic, toxic.value, std::move(stage));
+  }
   // Flushes the toxic's stage into the next one and removes it.
   void remove(ToxicIndex toxic);
   void update(ToxicIndex toxic, const std::vector<double>& attrs);
@@ -56,6 +62,7 @@ class DatagramPipeline {
  private:
   struct Slot {
     ToxicIndex toxic;
+    size_t order;
     std::unique_ptr<DatagramStage> stage;
   };
   // The DatagramIo of the stage at one position.

@@ -72,11 +72,11 @@ void Pipeline::push_from(size_t position, Chunk&& chunk) {
   slots_[position].stage->push(std::move(chunk), io);
 }
 
-void Pipeline::add(ToxicIndex toxic, std::unique_ptr<Stage> stage) {
+void Pipeline::add(ToxicIndex toxic, size_t order, std::unique_ptr<Stage> stage) {
   auto it =
-      std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.toxic > toxic; });
+      std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.order > order; });
   size_t position = static_cast<size_t>(it - slots_.begin());
-  slots_.insert(it, Slot{toxic, std::move(stage)});
+  slots_.insert(it, Slot{toxic, order, std::move(stage)});
   SlotIo io(*this, position);
   slots_[position].stage->activate(io);
 }

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "stage.h"
@@ -44,8 +45,13 @@ class Pipeline {
 
   // Into the first stage, or straight to the owner when there is none.
   void push(Chunk&& chunk);
-  // Inserts a stage for `toxic` (its index in file order) and activates it.
-  void add(ToxicIndex toxic, std::unique_ptr<Stage> stage);
+  // Inserts a stage for `toxic` and activates it. Stages sit by `order`
+  // (ToxicSpec::order: file order, then the order API toxics were added);
+  // without one, the index is the order (a timeline toxic's are equal).
+  void add(ToxicIndex toxic, size_t order, std::unique_ptr<Stage> stage);
+  void add(ToxicIndex toxic, std::unique_ptr<Stage> stage) {
+    add(toxic, toxic.value, std::move(stage));
+  }
   // Flushes the toxic's stage into the next one and removes it.
   void remove(ToxicIndex toxic);
   void update(ToxicIndex toxic, const std::vector<double>& attrs);
@@ -63,6 +69,7 @@ class Pipeline {
  private:
   struct Slot {
     ToxicIndex toxic;
+    size_t order;
     std::unique_ptr<Stage> stage;
   };
   class SlotIo;

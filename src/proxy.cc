@@ -218,6 +218,8 @@ void Proxy::forget(Connection* conn) {
   --open_count_;
   closed_up_ += conn->bytes_up();
   closed_down_ += conn->bytes_down();
+  closed_received_up_ += conn->received_up();
+  closed_received_down_ += conn->received_down();
   context_.connection_closed();
 }
 
@@ -225,6 +227,16 @@ void Proxy::total_bytes(uint64_t* up, uint64_t* down) const {
   *up = closed_up_;
   *down = closed_down_;
   live_bytes(up, down);
+}
+
+void Proxy::total_received(uint64_t* up, uint64_t* down) const {
+  *up = closed_received_up_;
+  *down = closed_received_down_;
+  if (udp_) udp_->total_received(up, down);
+  for (const Connection* c = connections_; c != nullptr; c = c->next) {
+    *up += c->received_up();
+    *down += c->received_down();
+  }
 }
 
 void Proxy::live_bytes(uint64_t* up, uint64_t* down) const {

@@ -82,6 +82,9 @@ class Proxy {
   // Bytes delivered each way by every connection of this proxy so far, and
   // connections accepted (GET /metrics).
   void total_bytes(uint64_t* up, uint64_t* down) const;
+  // Bytes read from the client (up) and from the upstream (down) since the
+  // start, before any toxic: Toxiproxy's received bytes.
+  void total_received(uint64_t* up, uint64_t* down) const;
   uint64_t accepted() const { return accepted_; }
   // Adds what the open flows of a UDP proxy carried so far.
   void live_flow_totals(FlowTotals* totals) const;
@@ -128,6 +131,8 @@ class Proxy {
   uint64_t accepted_ = 0;
   uint64_t closed_up_ = 0;  // delivered by connections that have finished
   uint64_t closed_down_ = 0;
+  uint64_t closed_received_up_ = 0;  // read by connections that have finished
+  uint64_t closed_received_down_ = 0;
   std::vector<std::unique_ptr<ActiveToxic>> active_;
   int down_windows_ = 0;
   bool accept_paused_ = false;

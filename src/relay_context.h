@@ -29,6 +29,8 @@ struct FlowTotals {
   uint64_t datagrams_down = 0;
   uint64_t bytes_up = 0;
   uint64_t bytes_down = 0;
+  uint64_t received_up = 0;  // read from the client, before any toxic
+  uint64_t received_down = 0;
   uint64_t dropped = 0;  // by toxics, full queues and refused sends
   uint64_t duplicated = 0;
   uint64_t reordered = 0;
@@ -39,6 +41,8 @@ struct FlowTotals {
     datagrams_down += o.datagrams_down;
     bytes_up += o.bytes_up;
     bytes_down += o.bytes_down;
+    received_up += o.received_up;
+    received_down += o.received_down;
     dropped += o.dropped;
     duplicated += o.duplicated;
     reordered += o.reordered;

@@ -99,6 +99,7 @@ void RelayDirection::take_read(size_t nread) {
   block->retain();  // one reference for the chunk, one kept for the next read
   auto offset = static_cast<uint32_t>(read_offset_);
   read_offset_ += nread;
+  bytes_received_ += nread;
   push_read(Chunk(block, offset, static_cast<uint32_t>(nread), now()));
   drop_idle_block();
 }
@@ -287,6 +288,7 @@ void RelayDirection::splice_available() {
       owner_.read_failed(dir_, -errno);
       return;
     }
+    bytes_received_ += static_cast<size_t>(in);
     // Less than a pipe load: the socket had no more just now. The loop
     // says when it has (level-triggered), so no splice to hear EAGAIN.
     const bool drained = static_cast<size_t>(in) < pipe->capacity();

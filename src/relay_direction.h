@@ -127,6 +127,8 @@ class RelayDirection final : public PipelineOwner {
 
   bool end_delivered() const { return end_delivered_; }
   uint64_t bytes_delivered() const { return bytes_delivered_; }
+  // Read from the source, toxics or not (Toxiproxy's received bytes).
+  uint64_t bytes_received() const { return bytes_received_; }
   uint64_t held() const { return held_; }
   void close_when_flushed(ToxicIndex toxic);
 
@@ -175,6 +177,7 @@ class RelayDirection final : public PipelineOwner {
   std::vector<Chunk> waiting_;   // out of the pipeline before the sink connected
   uint64_t held_ = 0;
   uint64_t bytes_delivered_ = 0;
+  uint64_t bytes_received_ = 0;
   unsigned blocked_ = kNotConnected;
   unsigned writes_pending_ = 0;
   uint64_t writing_ = 0;  // bytes in libuv's write queue

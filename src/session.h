@@ -158,10 +158,17 @@ class Session final : public TimelineHooks,
   bool toxic_name_taken(size_t proxy, const std::string& name) const;
   // An API toxic opens: its window, its toxic_on event, its stages.
   const ToxicSpec& open_api_toxic(ToxicSpec spec, const std::vector<double>& values);
+  // The index of an API toxic: the slot it had when a toxic of the same
+  // proxy, name, type and stream was added before and is off now, else a
+  // new one. Connections remember every index that acted on them (for
+  // conn_close) and look stages up by it, so a new index per add made each
+  // add/remove cycle cost more on every open connection than the last.
+  size_t api_toxic_slot(ToxicSpec spec);
   std::unique_ptr<ApiServer> api_server_;
   std::unique_ptr<ApiRoutes> api_routes_;
   std::deque<ProxySpec> api_proxy_specs_;  // stable: proxies point at them
   std::deque<ToxicSpec> api_toxics_;       // indexed after scenario_.toxics
+  size_t api_toxics_added_ = 0;            // gives each added API toxic its order
   std::vector<bool> removed_;              // per proxies_ entry: deleted via the API
   std::map<size_t, OpenToxic> open_toxics_;
   std::map<std::string, uint64_t> api_windows_;  // times an API toxic of that name was added

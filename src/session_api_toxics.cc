@@ -2,6 +2,8 @@
 // is a ToxicSpec like the timeline's, built by the same registry, seeded the
 // same way and reported by the same events with "source": "api". Texts and
 // defaults are Toxiproxy 2.x's (toxic_collection.go).
+#include <algorithm>
+
 #include "api_replies.h"
 #include "api_toxics.h"
 #include "session.h"
@@ -20,13 +22,19 @@ int Session::find_open_toxic(size_t proxy, const std::string& name) const {
 }
 
 ordered_json Session::toxics_json(size_t index) const {
-  ordered_json list = ordered_json::array();
+  // In the order of the stages (ToxicSpec::order), as Toxiproxy lists its
+  // chain: an API toxic added again comes after those added since.
+  std::vector<std::pair<size_t, size_t>> by_order;  // (order, toxic)
   for (const auto& [toxic, open] : open_toxics_) {
     const ToxicSpec& spec = toxic_spec(toxic);
-    if (spec.proxy == index) {
-      list.push_back(api_toxic_json(spec, open.attrs, open.toxicity,
-                                    protocol_bit(proxies_[index]->spec().protocol)));
-    }
+    if (spec.proxy == index) by_order.emplace_back(spec.order, toxic);
+  }
+  std::sort(by_order.begin(), by_order.end());
+  ordered_json list = ordered_json::array();
+  for (const auto& [order, toxic] : by_order) {
+    const OpenToxic& open = open_toxics_.at(toxic);
+    list.push_back(api_toxic_json(toxic_spec(toxic), open.attrs, open.toxicity,
+                                  protocol_bit(proxies_[index]->spec().protocol)));
   }
   return list;
 }
@@ -105,11 +113,26 @@ bool Session::toxic_name_taken(size_t proxy, const std::string& name) const {
   return false;
 }
 
-const ToxicSpec& Session::open_api_toxic(ToxicSpec spec, const std::vector<double>& values) {
-  size_t index = scenario_.toxics.size() + api_toxics_.size();
-  spec.order = index;
+size_t Session::api_toxic_slot(ToxicSpec spec) {
+  // Stages follow the order toxics were added in, as Toxiproxy's chain
+  // does: after every timeline toxic, and after the API toxics before.
+  spec.order = scenario_.toxics.size() + api_toxics_added_++;
+  for (size_t i = 0; i < api_toxics_.size(); ++i) {
+    ToxicSpec& old = api_toxics_[i];
+    size_t index = scenario_.toxics.size() + i;
+    if (old.proxy == spec.proxy && old.name == spec.name && old.type == spec.type &&
+        old.stream == spec.stream && !open_toxics_.contains(index)) {
+      old = std::move(spec);
+      return index;
+    }
+  }
   api_toxics_.push_back(std::move(spec));
-  const ToxicSpec& added = api_toxics_.back();
+  return scenario_.toxics.size() + api_toxics_.size() - 1;
+}
+
+const ToxicSpec& Session::open_api_toxic(ToxicSpec spec, const std::vector<double>& values) {
+  size_t index = api_toxic_slot(std::move(spec));
+  const ToxicSpec& added = toxic_spec(index);
   double toxicity = added.toxicity.from;
   // Each time a name is added again is a new window: new draws, as the
   // timeline's windows have.

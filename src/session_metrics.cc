@@ -27,8 +27,12 @@ std::string label(const std::string& value) {
 }  // namespace
 
 ApiResponse Session::metrics() {
-  // Toxiproxy's proxy counters (its names and labels; bytes written to the
+  // Toxiproxy's proxy counters (its names and labels: direction, listener,
+  // proxy, upstream; bytes read from the source and written to the
   // destination of each direction), then jinx's own.
+  std::string received =
+      "# HELP toxiproxy_proxy_received_bytes_total Bytes read from the sending side.\n"
+      "# TYPE toxiproxy_proxy_received_bytes_total counter\n";
   std::string sent =
       "# HELP toxiproxy_proxy_sent_bytes_total Bytes written to the receiving side.\n"
       "# TYPE toxiproxy_proxy_sent_bytes_total counter\n";
@@ -49,6 +53,11 @@ ApiResponse Session::metrics() {
                          "\",upstream=\"" + label(upstream_text(p.spec())) + "\"";
     uint64_t up = 0;
     uint64_t down = 0;
+    p.total_received(&up, &down);
+    received += "toxiproxy_proxy_received_bytes_total{direction=\"upstream\"," + labels + "} " +
+                std::to_string(up) + "\n";
+    received += "toxiproxy_proxy_received_bytes_total{direction=\"downstream\"," + labels + "} " +
+                std::to_string(down) + "\n";
     p.total_bytes(&up, &down);
     sent += "toxiproxy_proxy_sent_bytes_total{direction=\"upstream\"," + labels + "} " +
             std::to_string(up) + "\n";
@@ -64,7 +73,7 @@ ApiResponse Session::metrics() {
   }
   ApiResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = sent + open + accepted + toxics +
+  r.body = received + sent + open + accepted + toxics +
            "# HELP jinx_api_requests_total Requests answered by the control API.\n"
            "# TYPE jinx_api_requests_total counter\n"
            "jinx_api_requests_total " +

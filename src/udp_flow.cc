@@ -98,6 +98,7 @@ void UdpFlow::push(Way& way, const char* data, size_t size) {
 
 void UdpFlow::from_client(const char* data, size_t size) {
   if (closing_) return;
+  totals_.received_up += size;
   if (up_.pipeline().empty() && fd_ >= 0) {
     // No toxic on this direction: straight from the receive buffer.
     up_.next_number();
@@ -135,6 +136,7 @@ void UdpFlow::from_upstream(int status) {
   bool plain = down_.pipeline().empty();
   for (int i = 0; i < n && !closing_; ++i) {
     auto at = static_cast<size_t>(i);
+    totals_.received_down += rx.size(at);
     if (plain) {
       down_.next_number();
       ++totals_.datagrams_down;
@@ -234,7 +236,7 @@ void UdpFlow::apply(const UdpActiveToxic& toxic) {
                      [&](const ToxicCounts& c) { return c.toxic == toxic.index; })) {
       toxics_.push_back({toxic.index, {}});
     }
-    way->pipeline().add(toxic.index, std::move(stage));
+    way->pipeline().add(toxic.index, spec.order, std::move(stage));
   }
   arm();
 }

@@ -126,6 +126,8 @@ void UdpProxy::close_flows(const char* reason) {
 
 void UdpProxy::forget(UdpFlow* flow) {
   if (last_flow_ == flow) last_flow_ = nullptr;
+  closed_received_up_ += flow->totals().received_up;
+  closed_received_down_ += flow->totals().received_down;
   auto it = flows_.find(flow->key());
   if (it != flows_.end() && it->second == flow) flows_.erase(it);
 }
@@ -134,6 +136,15 @@ void UdpProxy::live_bytes(uint64_t* up, uint64_t* down) const {
   for (const auto& [key, flow] : flows_) {
     *up += flow->totals().bytes_up;
     *down += flow->totals().bytes_down;
+  }
+}
+
+void UdpProxy::total_received(uint64_t* up, uint64_t* down) const {
+  *up += closed_received_up_;
+  *down += closed_received_down_;
+  for (const auto& [key, flow] : flows_) {
+    *up += flow->totals().received_up;
+    *down += flow->totals().received_down;
   }
 }
 

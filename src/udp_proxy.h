@@ -53,6 +53,9 @@ class UdpProxy {
   size_t open_flows() const { return flows_.size(); }
   void live_bytes(uint64_t* up, uint64_t* down) const;
   void live_totals(FlowTotals* totals) const;
+  // Adds the bytes read from clients (up) and the upstream (down), by
+  // open flows and by those closed.
+  void total_received(uint64_t* up, uint64_t* down) const;
 
   // For flows.
   RelayContext& context() { return context_; }
@@ -80,6 +83,8 @@ class UdpProxy {
   std::string bound_;
   std::unordered_map<std::string, UdpFlow*> flows_;  // by client address
   UdpFlow* last_flow_ = nullptr;                     // of the last datagram read
+  uint64_t closed_received_up_ = 0;                  // by flows that have finished
+  uint64_t closed_received_down_ = 0;
   std::vector<std::unique_ptr<UdpActiveToxic>> active_;
   UdpReceiver receiver_;
   UdpOutbox outbox_;

@@ -92,6 +92,21 @@ check GET /version "" 200 '"version"'
 check GET /metrics "" 200 'toxiproxy_proxy_sent_bytes_total{direction="upstream",proxy="a",'
 check GET /metrics "" 200 'jinx_api_requests_total '
 check POST /metrics "" 405
+# Bytes through a proxy whose upstream is the API itself: received (read
+# from each side) and sent (written to the other), as curl counts them.
+check POST /proxies '{"name":"m","listen":"127.0.0.1:0","upstream":"'$API'"}' 201
+LISTEN_M=$(sed -n 's/.*"listen":"\([^"]*\)".*/\1/p' "$TMP/body")
+sizes=$(curl -s -o /dev/null -w '%{size_request} %{size_header} %{size_download}' \
+  "http://$LISTEN_M/version")
+read -r req head down <<<"$sizes"
+labels="proxy=\"m\",listener=\"$LISTEN_M\",upstream=\"$API\""
+for line in "toxiproxy_proxy_received_bytes_total{direction=\"upstream\",$labels} $req" \
+  "toxiproxy_proxy_received_bytes_total{direction=\"downstream\",$labels} $((head + down))" \
+  "toxiproxy_proxy_sent_bytes_total{direction=\"upstream\",$labels} $req" \
+  "toxiproxy_proxy_sent_bytes_total{direction=\"downstream\",$labels} $((head + down))"; do
+  check GET /metrics "" 200 "$line"
+done
+check DELETE /proxies/m "" 204
 # Wrong method, unknown path, browsers.
 check PUT /proxies "" 405
 check GET /populate "" 405

@@ -4,6 +4,7 @@
 //   jinx_bench [--quick] [--only GROUP,...] [--runs N] [--relays NAME,...]
 //   jinx_bench fidelity [--quick] [--only TOXIC,...]
 //   jinx_bench udp [--quick] [--runs N] UDP datagrams/s beside socat, memory per flow
+//   jinx_bench api [--quick] [--runs N] relay throughput under API requests, API requests/s
 //
 // main reads top to bottom: options, process limits, the upstream server,
 // the relays, then for each run every group on every relay (a fresh relay
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "api_bench.h"
 #include "fidelity.h"
 #include "net.h"
 #include "process.h"
@@ -63,6 +65,7 @@ void usage(FILE* to) {
                "usage: jinx_bench [--quick] [--only GROUP,...] [--runs N] [--relays NAME,...]\n"
                "       jinx_bench fidelity [--quick] [--only TOXIC,...]\n"
                "       jinx_bench udp [--quick] [--runs N]\n"
+               "       jinx_bench api [--quick] [--runs N]\n"
                "groups: bulk toxics latency connrate idle (default: all)\n"
                "relays: direct jinx socat haproxy (default: all found)\n"
                "jinx binary: $JINX_BIN, else %s\n",
@@ -123,10 +126,11 @@ int main(int argc, char** argv) {
   // 1. Options.
   bool fidelity = argc > 1 && std::string(argv[1]) == "fidelity";
   bool udp = argc > 1 && std::string(argv[1]) == "udp";
+  bool api = argc > 1 && std::string(argv[1]) == "api";
   SuiteOptions opt;
   std::set<std::string> only, relays_wanted(kRelays.begin(), kRelays.end());
   bool runs_given = false;
-  for (int i = fidelity || udp ? 2 : 1; i < argc; ++i) {
+  for (int i = fidelity || udp || api ? 2 : 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) {
@@ -191,6 +195,7 @@ int main(int argc, char** argv) {
 
   if (fidelity) return run_fidelity(jinx_bin, dir, opt.quick, only);
   if (udp) return run_udp_bench(jinx_bin, dir, opt.quick, opt.runs);
+  if (api) return run_api_bench(jinx_bin, dir, opt.quick, opt.runs);
 
   for (const auto& g : only) {
     if (std::find(kGroups.begin(), kGroups.end(), g) == kGroups.end()) {

@@ -113,6 +113,30 @@ TEST_SUITE("api") {
     CHECK(jinx.wait_exit(5000ms).code == 143);
   }
 
+  TEST_CASE("api: a toxic added again is listed after those added since, in a new window") {
+    EchoServer up;
+    JinxProcess jinx({"run", "--api", "127.0.0.1:0", "--no-progress"});
+    INFO(jinx.describe());
+    std::string api = start_api(jinx);
+    REQUIRE(http(api, "POST", "/proxies",
+                 R"({"name":"db","listen":"127.0.0.1:0","upstream":")" + up.address() + "\"}")
+                .status == 201);
+    std::string a = R"({"name":"a","type":"latency","attributes":{"latency":1}})";
+    CHECK(http(api, "POST", "/proxies/db/toxics", a).status == 200);
+    CHECK(http(api, "POST", "/proxies/db/toxics", R"({"name":"b","type":"noop"})").status == 200);
+    CHECK(http(api, "DELETE", "/proxies/db/toxics/a").status == 204);
+    CHECK(http(api, "POST", "/proxies/db/toxics", a).status == 200);
+    json list = json::parse(http(api, "GET", "/proxies/db/toxics").body);
+    REQUIRE(list.size() == 2);
+    CHECK(list[0]["name"] == "b");
+    CHECK(list[1]["name"] == "a");
+    jinx.wait_event(ev("toxic_on").with("toxic", "a").with("window", 0));
+    jinx.wait_event(ev("toxic_on").with("toxic", "a").with("window", 1));
+    // Echoed through both, in order.
+    Socket c = connect_or_throw(json::parse(http(api, "GET", "/proxies/db").body)["listen"]);
+    CHECK(echo_rtt_ms(c.fd()) >= 1 - kEarly);
+  }
+
   TEST_CASE("api: the wrapped command gets TOXIPROXY_URL and JINX_API") {
     JinxProcess jinx({"run", "--api", "127.0.0.1:0", "--no-progress", "--", "sh", "-c",
                       "echo \"url=$TOXIPROXY_URL api=$JINX_API\" >&2"});

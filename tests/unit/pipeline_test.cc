@@ -91,6 +91,24 @@ TEST_CASE("stages apply in file order, whatever the order they are added in") {
   CHECK(owner.delivered[0].bytes == "x");
 }
 
+TEST_CASE("an order apart from the index: an API toxic added again goes last, in its old slot") {
+  FakeOwner owner;
+  Pipeline p(owner);
+  std::vector<std::string> log;
+  // Toxic 4 was added first (order 10), removed, and added again (order
+  // 12) after toxic 5 (order 11): it keeps index 4 and now comes last.
+  p.add(4, 10, std::make_unique<TagStage>("four", log));
+  p.add(5, 11, std::make_unique<TagStage>("five", log));
+  p.remove(4);
+  p.add(4, 12, std::make_unique<TagStage>("four again", log));
+  CHECK(p.has(4));
+  log.clear();
+  p.push(make_chunk("x", 0));
+  CHECK(log == std::vector<std::string>{"five", "four again"});
+  REQUIRE(owner.actions.size() == 3);
+  CHECK(owner.actions[2].toxic == 4);
+}
+
 TEST_CASE("real toxics in file order: the earlier one sees the data first") {
   SUBCASE("stall (toxic 0) before limit_data (toxic 1)") {
     FakeOwner owner;
