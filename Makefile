@@ -56,12 +56,14 @@ deb: all
 
 # jinx against a direct connection, socat and haproxy, in one run; first the
 # bench tool's own smoke test (every relay once, bulk only, short runs). Then
-# UDP: datagrams/s beside direct and socat, memory per idle flow.
+# UDP: datagrams/s beside direct and socat, memory per idle flow. Then an
+# HTTP proxy against haproxy in mode http (wrk to nginx, 3 rounds).
 bench: all
-	@.ci/install-deps socat haproxy
+	@.ci/install-deps socat haproxy nginx wrk
 	$(BUILD)/tests/bench/jinx_bench --quick --only bulk
 	$(BUILD)/tests/bench/jinx_bench
 	$(BUILD)/tests/bench/jinx_bench udp
+	tests/bench/http_bench.sh $(BUILD)/jinx
 
 # libFuzzer on the loader, the unit parsers, the schedule expander and the
 # control API's HTTP server (fuzz_api_request), each for

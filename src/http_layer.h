@@ -89,7 +89,14 @@ class HttpHead : public Stage {
   // Hands on chunks held for the headers, no earlier than `release`.
   void release_held(StageIo& io, Micros release);
   void drop_held(StageIo& io);
+  // Passes a chunk on no earlier than `release`, in order. What may go now
+  // waits in `pending_` and grows with every chunk that continues it in its
+  // block, so a message's head and the body read with it leave as one
+  // chunk (one write), not one per parser stop.
   void out(Chunk&& chunk, StageIo& io, Micros release = 0);
+  // Hands on `pending_`: at the end of every call into the stage, and before
+  // anything that may end the connection at once.
+  void emit_pending(StageIo& io);
 
   HttpLayer& layer_;
   HttpStreamParser parser_;
@@ -98,11 +105,13 @@ class HttpHead : public Stage {
   bool stop_ = false;  // set by a subclass: the rest of this push is handled
   std::deque<Chunk> hold_;
   HeldQueue queue_;
+  Chunk pending_;       // may go now; empty between calls
   Micros release_ = 0;  // when the current message's bytes may leave (forward)
   Micros last_release_ = 0;
   Micros wake_ = kNever;
 
  private:
+  void push_parts(Chunk&& chunk, StageIo& io);
   void feed_all(Chunk&& chunk, StageIo& io);
 };
 
