@@ -173,6 +173,13 @@ void RequestHead::headers_done(StageIo& io) {
     layer_.answer_pending();
     return;
   }
+  if (layer_.upstream_down()) {  // the dial failed: this one cannot be answered
+    drop_held(io);
+    stop_ = true;
+    current_ = nullptr;  // closing forgets the exchanges
+    layer_.needs_upstream();
+    return;
+  }
   release_ = io.now() + ex.plan.request_delay;
   ex.sent_at = std::max(release_, last_release_);
   release_held(io, release_);
@@ -271,6 +278,11 @@ void ResponseHead::message_done(StageIo& io, bool upgraded) {
   // jinx's answers to the requests after this one go now, not with the
   // next response's first byte (there may be none).
   answer_ready(io);
+}
+
+void ResponseHead::flush(StageIo& io) {
+  if (!plain_ && !stop_ && !parser_.in_message()) answer_ready(io);
+  HttpHead::flush(io);
 }
 
 void ResponseHead::body_limit(StageIo& io) {

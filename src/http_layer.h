@@ -138,6 +138,8 @@ class ResponseHead final : public HttpHead {
   void between_messages(StageIo& io) override;
   void body_limit(StageIo& io) override;
   void timer(StageIo& io) override { between_messages(io); }
+  // jinx's answers next in line go first (the connection is winding down).
+  void flush(StageIo& io) override;
   // Sends jinx's own answers that are next in line.
   void answer_ready(StageIo& io);
   HttpExchange* current_ = nullptr;
@@ -151,6 +153,14 @@ class HttpLayer {
 
   // The connection is ending: reports the exchanges that got no response.
   void connection_closed();
+  // Whether a request toxic is active on the proxy, so it may answer
+  // requests without the upstream, and no request so far needs the upstream.
+  bool may_answer() const;
+  // The dial failed and the connection carries on for jinx's own answers:
+  // the first request that would go upstream ends it.
+  void upstream_unreachable() { upstream_down_ = true; }
+  bool upstream_down() const { return upstream_down_; }
+  void needs_upstream();
 
   // Exchanges not over yet; past kMaxWaiting the connection goes plain.
   static constexpr size_t kMaxWaiting = 10000;
@@ -191,6 +201,7 @@ class HttpLayer {
   std::deque<HttpExchange> exchanges_;
   uint64_t requests_ = 0;
   bool warned_ = false;
+  bool upstream_down_ = false;
 };
 
 }  // namespace jinx
