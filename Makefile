@@ -58,13 +58,15 @@ deb: all
 # bench tool's own smoke test (every relay once, bulk only, short runs). Then
 # UDP: datagrams/s beside direct and socat, memory per idle flow. Then the
 # control API: relay throughput with 100 API requests/s against without,
-# and API requests/s on one keep-alive connection.
+# and API requests/s on one keep-alive connection. Then an HTTP proxy
+# against haproxy in mode http (wrk to nginx, 3 rounds).
 bench: all
-	@.ci/install-deps socat haproxy
+	@.ci/install-deps socat haproxy nginx wrk
 	$(BUILD)/tests/bench/jinx_bench --quick --only bulk
 	$(BUILD)/tests/bench/jinx_bench
 	$(BUILD)/tests/bench/jinx_bench udp
 	$(BUILD)/tests/bench/jinx_bench api
+	tests/bench/http_bench.sh $(BUILD)/jinx
 
 # libFuzzer on the loader, the unit parsers, the schedule expander and the
 # control API's HTTP server (fuzz_api_request), each for

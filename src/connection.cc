@@ -164,7 +164,7 @@ void Connection::dial() {
                       if (error.empty()) {
                         on_connected(0);
                       } else {
-                        close(CloseReason::upstream_unreachable, error, true);
+                        upstream_unreachable(error);
                       }
                     });
 }
@@ -185,8 +185,7 @@ void Connection::connect_to(const sockaddr* addr) {
   });
   if (err != 0) {
     connecting_ = false;
-    close(CloseReason::upstream_unreachable,
-          "cannot connect to " + format_sockaddr(addr) + ": " + uv_strerror(err), true);
+    upstream_unreachable("cannot connect to " + format_sockaddr(addr) + ": " + uv_strerror(err));
     return;
   }
   // Read the upstream from now on: its socket then joins epoll once, for
@@ -225,11 +224,9 @@ void Connection::on_connected(int status) {
     return;
   }
   if (status != 0) {
-    close(CloseReason::upstream_unreachable,
-          "cannot connect to " +
-              join_host_port(proxy_.spec().upstream_host, proxy_.spec().upstream_port) + ": " +
-              uv_strerror(status),
-          true);
+    upstream_unreachable("cannot connect to " +
+                         join_host_port(proxy_.spec().upstream_host, proxy_.spec().upstream_port) +
+                         ": " + uv_strerror(status));
     return;
   }
   timer_.stop();
@@ -253,8 +250,36 @@ void Connection::on_connected(int status) {
   backpressure_changed();  // the client may have filled the buffer meanwhile
 }
 
+void Connection::upstream_unreachable(std::string error) {
+  if (closing_ || answering_only_) return;
+  if (!http_ || !http_->may_answer()) {
+    close(CloseReason::upstream_unreachable, std::move(error), true);
+    return;
+  }
+  // An HTTP proxy with a request toxic active (http_error, http_rate_limit)
+  // answers the requests that toxic picks without the upstream, so the
+  // client gets its answer; the first request that needs the upstream ends
+  // the connection as a TCP proxy's would (HttpLayer::needs_upstream).
+  answering_only_ = true;
+  unreachable_ = std::move(error);
+  timer_.stop();                        // no connect timeout: the dial is over
+  down_.block(RelayDirection::kEnded);  // nothing to read from the failed socket
+  down_.sink_connected();               // the client was connected all along
+  http_->upstream_unreachable();
+  up_.unblock(RelayDirection::kNotConnected);
+  if (client_ended_) down_.wind_down();  // its FIN came while dialling
+}
+
+void Connection::needs_upstream() {
+  close(CloseReason::upstream_unreachable, unreachable_, true);
+}
+
 void Connection::source_ended(Direction dir) {
   if (!first_end_) first_end_ = dir;
+  if (dir == Direction::upstream) client_ended_ = true;
+  // The client is done: once jinx's answers are out, the client's side
+  // ends, and with it the connection (end_delivered).
+  if (answering_only_ && dir == Direction::upstream) down_.wind_down();
 }
 
 void Connection::backpressure_changed() {
@@ -304,7 +329,11 @@ void Connection::write_failed(Direction dir, int status) {
   on_peer_error(dir == Direction::upstream ? Direction::downstream : Direction::upstream, status);
 }
 
-void Connection::end_delivered(Direction /*dir*/) {
+void Connection::end_delivered(Direction dir) {
+  if (answering_only_ && dir == Direction::downstream) {
+    close(CloseReason::upstream_unreachable, unreachable_);
+    return;
+  }
   if (up_.end_delivered() && down_.end_delivered()) {
     close(first_end_ == Direction::downstream ? CloseReason::upstream_closed
                                               : CloseReason::client_closed);

@@ -66,6 +66,9 @@ class Connection final : public DirectionOwner {
 
   void close(CloseReason reason, std::string error = {}, bool reset_client = false,
              bool reset_upstream = false);
+  // The upstream cannot be reached (answering_only_ below): a request must
+  // go there, so the connection ends with upstream_unreachable.
+  void needs_upstream();
   // The longest a closing connection waits for its peers to take its bytes.
   static constexpr uint64_t kLingerMs = 1500;
   // Records that a toxic touched this connection (conn_close lists them).
@@ -89,6 +92,9 @@ class Connection final : public DirectionOwner {
   void dial();
   void connect_to(const sockaddr* addr);
   void on_connected(int status);
+  // The dial failed: close, or on an HTTP proxy that may answer requests
+  // itself, carry on without the upstream.
+  void upstream_unreachable(std::string error);
   static bool handshake_done(uv_tcp_t* tcp);
   void on_peer_error(Direction source_dir, int status);
   void on_handle_closed();
@@ -128,6 +134,11 @@ class Connection final : public DirectionOwner {
   std::string error_;
   uint64_t linger_since_ = 0;  // uv_now() when winding down began
   unsigned pending_closes_ = 0;
+  // The upstream is unreachable and jinx answers the client's requests
+  // itself for as long as a request toxic picks them; `unreachable_` says why.
+  bool answering_only_ = false;
+  std::string unreachable_;
+  bool client_ended_ = false;  // the client sent its FIN
   bool connecting_ = false;
   bool connected_ = false;
   bool closing_ = false;   // no more relaying: winding down or finished

@@ -11,6 +11,11 @@ namespace jinx {
 using Stop = HttpStreamParser::Stop;
 
 void HttpHead::push(Chunk&& chunk, StageIo& io) {
+  push_parts(std::move(chunk), io);
+  emit_pending(io);
+}
+
+void HttpHead::push_parts(Chunk&& chunk, StageIo& io) {
   if (stop_) {  // the exchange was cut: nothing more goes through
     io.discard(chunk.size());
     return;
@@ -86,11 +91,19 @@ void HttpHead::take(Chunk&& part, StageIo& io) {
 void HttpHead::out(Chunk&& chunk, StageIo& io, Micros release) {
   release = std::max(release, last_release_);  // order is kept
   last_release_ = release;
-  if (queue_.empty() && release <= io.now()) {
-    io.emit(std::move(chunk));
-  } else {
+  if (!queue_.empty() || release > io.now()) {
     queue_.push(release, std::move(chunk));
+  } else if (pending_.size() == 0 && !pending_.eof()) {
+    pending_ = std::move(chunk);
+  } else if (!pending_.try_append(chunk)) {
+    io.emit(std::move(pending_));
+    pending_ = std::move(chunk);
   }
+}
+
+void HttpHead::emit_pending(StageIo& io) {
+  if (pending_.size() > 0 || pending_.eof()) io.emit(std::move(pending_));
+  pending_ = Chunk();
 }
 
 void HttpHead::release_held(StageIo& io, Micros release) {
@@ -118,10 +131,12 @@ void HttpHead::on_timer(StageIo& io) {
   } else if (!parser_.in_message()) {
     timer(io);
   }
+  emit_pending(io);
 }
 
 void HttpHead::flush(StageIo& io) {
   release_held(io, 0);
+  emit_pending(io);
   queue_.emit_all(io);
   plain_ = true;
 }
@@ -156,6 +171,13 @@ void RequestHead::headers_done(StageIo& io) {
     // reach the upstream (their answers would follow jinx's close).
     if (ex.plan.close_after_answer) drop_all_ = true;
     layer_.answer_pending();
+    return;
+  }
+  if (layer_.upstream_down()) {  // the dial failed: this one cannot be answered
+    drop_held(io);
+    stop_ = true;
+    current_ = nullptr;  // closing forgets the exchanges
+    layer_.needs_upstream();
     return;
   }
   release_ = io.now() + ex.plan.request_delay;
@@ -231,6 +253,7 @@ void ResponseHead::headers_done(StageIo& io) {
   if (ex->plan.abort_by && ex->plan.abort_after == 0) {
     drop_held(io);
     stop_ = true;
+    emit_pending(io);  // a reset would lose the previous response's tail
     layer_.abort(*ex);
     return;
   }
@@ -257,10 +280,16 @@ void ResponseHead::message_done(StageIo& io, bool upgraded) {
   answer_ready(io);
 }
 
-void ResponseHead::body_limit(StageIo& /*io*/) {
+void ResponseHead::flush(StageIo& io) {
+  if (!plain_ && !stop_ && !parser_.in_message()) answer_ready(io);
+  HttpHead::flush(io);
+}
+
+void ResponseHead::body_limit(StageIo& io) {
   if (current_ == nullptr) return;
   current_->bytes_down = parser_.body_bytes();
   stop_ = true;
+  emit_pending(io);  // the body up to the cut goes before a reset
   layer_.abort(*current_);
 }
 

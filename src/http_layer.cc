@@ -120,6 +120,22 @@ void HttpLayer::close_after_answer(ToxicIndex toxic) {
   down_.close_when_flushed(toxic);
 }
 
+bool HttpLayer::may_answer() const {
+  // A request read while dialling may already be on its way upstream.
+  if (request_head_.plain()) return false;
+  for (const auto& ex : exchanges_) {
+    if (!ex.plan.answered_by) return false;
+  }
+  for (const auto& active : proxy_.active()) {
+    if (active->spec->type->kind == ToxicKind::request) return true;
+  }
+  return false;
+}
+
+void HttpLayer::needs_upstream() {
+  conn_.needs_upstream();
+}
+
 void HttpLayer::connection_closed() {
   for (const auto& ex : exchanges_) report(ex);
   exchanges_.clear();

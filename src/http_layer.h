@@ -89,7 +89,14 @@ class HttpHead : public Stage {
   // Hands on chunks held for the headers, no earlier than `release`.
   void release_held(StageIo& io, Micros release);
   void drop_held(StageIo& io);
+  // Passes a chunk on no earlier than `release`, in order. What may go now
+  // waits in `pending_` and grows with every chunk that continues it in its
+  // block, so a message's head and the body read with it leave as one
+  // chunk (one write), not one per parser stop.
   void out(Chunk&& chunk, StageIo& io, Micros release = 0);
+  // Hands on `pending_`: at the end of every call into the stage, and before
+  // anything that may end the connection at once.
+  void emit_pending(StageIo& io);
 
   HttpLayer& layer_;
   HttpStreamParser parser_;
@@ -98,11 +105,13 @@ class HttpHead : public Stage {
   bool stop_ = false;  // set by a subclass: the rest of this push is handled
   std::deque<Chunk> hold_;
   HeldQueue queue_;
+  Chunk pending_;       // may go now; empty between calls
   Micros release_ = 0;  // when the current message's bytes may leave (forward)
   Micros last_release_ = 0;
   Micros wake_ = kNever;
 
  private:
+  void push_parts(Chunk&& chunk, StageIo& io);
   void feed_all(Chunk&& chunk, StageIo& io);
 };
 
@@ -129,6 +138,8 @@ class ResponseHead final : public HttpHead {
   void between_messages(StageIo& io) override;
   void body_limit(StageIo& io) override;
   void timer(StageIo& io) override { between_messages(io); }
+  // jinx's answers next in line go first (the connection is winding down).
+  void flush(StageIo& io) override;
   // Sends jinx's own answers that are next in line.
   void answer_ready(StageIo& io);
   HttpExchange* current_ = nullptr;
@@ -142,6 +153,14 @@ class HttpLayer {
 
   // The connection is ending: reports the exchanges that got no response.
   void connection_closed();
+  // Whether a request toxic is active on the proxy, so it may answer
+  // requests without the upstream, and no request so far needs the upstream.
+  bool may_answer() const;
+  // The dial failed and the connection carries on for jinx's own answers:
+  // the first request that would go upstream ends it.
+  void upstream_unreachable() { upstream_down_ = true; }
+  bool upstream_down() const { return upstream_down_; }
+  void needs_upstream();
 
   // Exchanges not over yet; past kMaxWaiting the connection goes plain.
   static constexpr size_t kMaxWaiting = 10000;
@@ -182,6 +201,7 @@ class HttpLayer {
   std::deque<HttpExchange> exchanges_;
   uint64_t requests_ = 0;
   bool warned_ = false;
+  bool upstream_down_ = false;
 };
 
 }  // namespace jinx

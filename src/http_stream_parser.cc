@@ -58,8 +58,8 @@ std::string_view HttpStreamParser::path() const {
 }
 
 const std::string* HttpStreamParser::header(std::string_view lower_name) const {
-  for (const auto& [name, value] : headers_) {
-    if (name == lower_name) return &value;
+  for (size_t i = 0; i < header_count_; ++i) {
+    if (headers_[i].first == lower_name) return &headers_[i].second;
   }
   return nullptr;
 }
@@ -71,12 +71,19 @@ bool HttpStreamParser::count_header_bytes(size_t len) {
   return false;
 }
 
+void HttpStreamParser::next_header() {
+  if (header_count_ == headers_.size()) headers_.emplace_back();
+  headers_[header_count_].first.clear();
+  headers_[header_count_].second.clear();
+  ++header_count_;
+}
+
 int HttpStreamParser::on_message_begin(http_parser* p) {
   HttpStreamParser& s = *self_of(p);
   s.in_message_ = true;
   s.method_.clear();
   s.target_.clear();
-  s.headers_.clear();
+  s.header_count_ = 0;
   s.in_value_ = false;
   s.header_bytes_ = 0;
   s.body_bytes_ = 0;
@@ -99,10 +106,11 @@ int HttpStreamParser::on_header_field(http_parser* p, const char* at, size_t len
   HttpStreamParser& s = *self_of(p);
   if (!s.count_header_bytes(len)) return 1;
   if (p->type == HTTP_RESPONSE) return 0;  // only requests are matched on headers
-  if (s.headers_.empty() || s.in_value_) s.headers_.emplace_back();
+  if (s.header_count_ == 0 || s.in_value_) s.next_header();
   s.in_value_ = false;
+  std::string& name = s.headers_[s.header_count_ - 1].first;
   for (size_t i = 0; i < len; ++i) {
-    s.headers_.back().first += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
+    name += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
   }
   return 0;
 }
@@ -111,9 +119,9 @@ int HttpStreamParser::on_header_value(http_parser* p, const char* at, size_t len
   HttpStreamParser& s = *self_of(p);
   if (!s.count_header_bytes(len)) return 1;
   if (p->type == HTTP_RESPONSE) return 0;
-  if (s.headers_.empty()) s.headers_.emplace_back();
+  if (s.header_count_ == 0) s.next_header();
   s.in_value_ = true;
-  s.headers_.back().second.append(at, len);
+  s.headers_[s.header_count_ - 1].second.append(at, len);
   return 0;
 }
 

@@ -55,9 +55,8 @@ class HttpStreamParser {
   const std::string& target() const { return target_; }
   std::string_view path() const;
   unsigned status() const { return parser_.status_code; }
-  // A request's headers (a response's are not kept): names lower-case,
-  // values as sent.
-  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+  // A request's header (a response's are not kept) by its lower-case name:
+  // its value as sent, or nullptr.
   const std::string* header(std::string_view lower_name) const;
   bool in_message() const { return in_message_; }
   uint64_t body_bytes() const { return body_bytes_; }
@@ -73,12 +72,17 @@ class HttpStreamParser {
   static int on_body(http_parser* p, const char* at, size_t len);
   static int on_message_complete(http_parser* p);
   bool count_header_bytes(size_t len);
+  // Starts the next header's name and value (reusing an earlier message's).
+  void next_header();
 
   http_parser parser_;
   http_parser_settings settings_;
   std::string method_;
   std::string target_;
+  // Names lower-case. The first header_count_ are the current message's;
+  // the strings are reused from message to message (no malloc per request).
   std::vector<std::pair<std::string, std::string>> headers_;
+  size_t header_count_ = 0;
   bool in_value_ = false;
   size_t header_bytes_ = 0;
   uint64_t body_bytes_ = 0;

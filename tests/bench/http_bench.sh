@@ -3,13 +3,16 @@
 # against nginx directly, through jinx's HTTP proxy with no request toxic,
 # and through haproxy in `mode http`. Prints requests/s and p50 latency of
 # each, and jinx's figures against haproxy's (targets: requests/s >= 1.0x,
-# added p50 <= haproxy's). Loopback only; not part of `make test`.
+# added p50 <= haproxy's), as medians over ROUNDS rounds (default 3) in
+# alternating order. Loopback only; not part of `make test`; `make bench`
+# runs it.
 #
-#   tests/bench/http_bench.sh build/jinx [SECONDS] [CONNECTIONS]
+#   tests/bench/http_bench.sh build/jinx [SECONDS] [CONNECTIONS] [ROUNDS]
 set -u
 JINX=$(realpath "$1")
 SECONDS_EACH=${2:-10}
 CONNS=${3:-50}
+RUNS=${4:-3}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 for tool in "$NGINX" "$HAPROXY" wrk python3; do
@@ -95,22 +98,39 @@ EOF
 pids+=($!)
 wait_port "$HPORT"
 
-# run NAME PORT: wrk's requests/s and p50 (ms) through PORT.
+# run NAME PORT ROUND: wrk's requests/s and p50 (ms) through PORT.
 declare -A RPS P50
 run() {
   wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "http://127.0.0.1:$2/1k.bin" >"$1.wrk" 2>&1
-  RPS[$1]=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1.wrk")
-  P50[$1]=$(awk '$1 == "50%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
+  RPS[$1.$3]=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1.wrk")
+  P50[$1.$3]=$(awk '$1 == "50%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
                                else if (v ~ /ms$/) sub(/ms/, "", v); else { sub(/s/, "", v); v *= 1000 }
                                print v }' "$1.wrk")
-  printf '%-8s %10s req/s   p50 %8s ms\n' "$1" "${RPS[$1]}" "${P50[$1]}"
+  printf 'round %d  %-8s %10s req/s   p50 %8s ms   (load %s)\n' "$3" "$1" "${RPS[$1.$3]}" \
+    "${P50[$1.$3]}" "$(cut -d' ' -f1 /proc/loadavg)"
 }
-run direct "$NPORT"
-run jinx "$JPORT"
-run haproxy "$HPORT"
-python3 - "${RPS[jinx]}" "${RPS[haproxy]}" "${P50[direct]}" "${P50[jinx]}" "${P50[haproxy]}" <<'EOF'
-import sys
-rj, rh, pd, pj, ph = map(float, sys.argv[1:])
-print(f"jinx/haproxy requests/s: {rj / rh:.2f}x (target >= 1.0x)")
-print(f"added p50: jinx {pj - pd:.3f} ms, haproxy {ph - pd:.3f} ms (target: jinx <= haproxy)")
+# The machine may be shared: the order alternates from round to round, and
+# the figures compared are medians of each round's own ratios.
+for round in $(seq "$RUNS"); do
+  if ((round % 2)); then order="direct jinx haproxy"; else order="haproxy jinx direct"; fi
+  for name in $order; do
+    case $name in direct) port=$NPORT ;; jinx) port=$JPORT ;; haproxy) port=$HPORT ;; esac
+    run "$name" "$port" "$round"
+  done
+done
+args=()
+for round in $(seq "$RUNS"); do
+  args+=("${RPS[jinx.$round]}" "${RPS[haproxy.$round]}" "${P50[direct.$round]}"
+    "${P50[jinx.$round]}" "${P50[haproxy.$round]}")
+done
+python3 - "${args[@]}" <<'EOF'
+import statistics, sys
+v = list(map(float, sys.argv[1:]))
+rounds = [v[i:i + 5] for i in range(0, len(v), 5)]
+ratio = statistics.median(rj / rh for rj, rh, _, _, _ in rounds)
+added_j = statistics.median(pj - pd for _, _, pd, pj, _ in rounds)
+added_h = statistics.median(ph - pd for _, _, pd, _, ph in rounds)
+print(f"jinx/haproxy requests/s, median of {len(rounds)} rounds: {ratio:.2f}x (target >= 1.0x)")
+print(f"added p50, medians: jinx {added_j:.3f} ms, haproxy {added_h:.3f} ms"
+      " (target: jinx <= haproxy)")
 EOF

@@ -379,5 +379,37 @@ print(0 if t >= 10000 and r >= 10000 and abs(n / r - 0.1) <= 0.01 and abs(e / t 
 check "toxicity 0.1 over 10,000 requests: 10 % +- 1 pt" "$ok" \
   "wrk: $non2xx of $requests non-2xx; jinx: $errors of $total answered" "$(cat rate.out)"
 
+# 11. An unreachable upstream (connect refused): http_error still answers the
+#     requests it matches, on a kept-alive connection and to a client that
+#     half-closes after its request; the first request that needs the
+#     upstream ends the connection (upstream_unreachable), as on a TCP proxy.
+dead=$(free_port)
+printf 'seed = 42\n\n[[proxy]]\nname = "web"\nlisten = "127.0.0.1:0"\nupstream = "127.0.0.1:%s"
+protocol = "http"\n\n[[toxic]]\nproxy = "web"\ntype = "http_error"\nmatch = { path = "/down" }\n' \
+  "$dead" >refused.toml
+cat >halfclose.py <<'EOF'
+import os, socket
+host, port = os.environ["JINX_WEB"].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), 5)
+s.sendall(b"GET /down HTTP/1.1\r\nHost: x\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+got = b""
+while chunk := s.recv(65536):
+    got += chunk
+print(got.split(b"\r\n", 1)[0].decode())
+EOF
+through refused bash -c 'curl -sS -w "%{http_code} " -o /dev/null "http://$JINX_WEB/down" \
+    -o /dev/null "http://$JINX_WEB/down"; echo "exit $?"
+  python3 halfclose.py
+  curl -sS -o /dev/null "http://$JINX_WEB/other"; echo "exit $?"'
+got=$(tr '\n' ' ' <refused.out)
+conns=$(jq -s '[.[] | select(.event == "http_request" and .answered_by == "http_error") | .conn]
+  | group_by(.) | map(length)' -c refused.events)
+reasons=$(jq -r 'select(.event == "conn_close") | .reason' refused.events | sort -u)
+check "unreachable upstream: http_error still answers, other requests end the connection" \
+  "$(grep -Eq '^503 503 exit 0 HTTP/1.1 503 Service Unavailable (curl: .*)?exit 5[26] $' <<<"$got" &&
+    [ "$conns" = "[2,1]" ] && [ "$reasons" = upstream_unreachable ]; echo $?)" \
+  "output: $got, answered per connection: $conns, close reasons: $reasons" "$(cat refused.events)"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
