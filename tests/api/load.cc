@@ -106,7 +106,10 @@ struct Bulk {
   }
 
   // Sends at `rate` bytes/s per connection (0: as fast as possible), in
-  // sweeps every 5 ms, and checks every byte that comes back.
+  // writes of kChunk bytes (bulk, not a storm of small messages: with a
+  // 320-byte write per connection every 5 ms jinx relays 400,000 writes/s
+  // at 95 % of a core, and the API's latency is then the loop's turn at
+  // saturation, 9-14 ms), and checks every byte that comes back.
   void run(ms limit, double rate) {
     int ep = epoll_create1(0);
     for (size_t i = 0; i < conns.size(); ++i) {
@@ -129,7 +132,13 @@ struct Bulk {
     ::close(ep);
   }
 
+  static constexpr double kChunk = 16 * 1024;
+
   void send_some(Conn& c, double allowed, std::vector<char>& buf) {
+    // A write waits until a whole chunk is due (or the last bytes are).
+    if (allowed < static_cast<double>(bytes) && allowed - static_cast<double>(c.sent) < kChunk) {
+      return;
+    }
     while (!c.done && static_cast<double>(c.sent) < allowed) {
       size_t len = static_cast<size_t>(
           std::min<double>(static_cast<double>(buf.size()), allowed - static_cast<double>(c.sent)));
