@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "api_server.h"
+#include "http_reason.h"
 
 namespace jinx {
 namespace {
@@ -182,7 +183,7 @@ void ApiConnection::send(const ApiResponse& response, bool keep_alive) {
   w->conn = this;
   char line[160];
   std::snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", response.status,
-                api_status_text(response.status));
+                http_reason(static_cast<unsigned>(response.status)));
   w->bytes = line;
   bool no_body = response.status == 204 || response.status == 304;
   if (!no_body) {

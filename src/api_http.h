@@ -26,7 +26,5 @@ struct ApiResponse {
 
 // Toxiproxy's error body: {"error":"...","status":N}.
 ApiResponse api_error(int status, const std::string& message);
-// The reason phrase of a status code ("Not Found").
-const char* api_status_text(int status);
 
 }  // namespace jinx

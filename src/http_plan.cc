@@ -2,37 +2,11 @@
 
 #include <strings.h>
 
+#include "http_reason.h"
 #include "http_stream_parser.h"
 #include "scenario.h"
 
 namespace jinx {
-
-const char* http_reason(unsigned status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 408:
-      return "Request Timeout";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
-  }
-}
 
 std::string make_http_response(unsigned status, const std::string& extra_headers,
                                const std::string& body, bool close) {

@@ -66,7 +66,6 @@ struct RequestToxicInput {
 // the extra header lines ("Name: value\r\n" each), and `body`.
 std::string make_http_response(unsigned status, const std::string& extra_headers,
                                const std::string& body, bool close);
-const char* http_reason(unsigned status);
 
 // `*` matches any characters (`/` included), `?` one.
 bool glob_match(std::string_view pattern, std::string_view text);
