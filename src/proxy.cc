@@ -283,12 +283,7 @@ void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
     case ToxicKind::request:  // read by each connection's HTTP layer per request
       break;
   }
-  auto active = std::make_unique<ActiveToxic>();
-  active->index = index;
-  active->spec = &spec;
-  active->window = window;
-  active->attrs = attrs;
-  active->toxicity = toxicity;
+  auto active = std::make_unique<ActiveToxic>(OpenToxic{index, &spec, window, attrs, toxicity});
   const ActiveToxic& ref = *active;
   active_.push_back(std::move(active));
   for (Connection* c = connections_; c != nullptr;) {

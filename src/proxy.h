@@ -14,6 +14,7 @@
 
 #include "close_reason.h"
 #include "http_plan.h"
+#include "open_toxic.h"
 #include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
@@ -26,12 +27,7 @@ class Connection;
 class UdpProxy;
 
 // A toxic whose window is open on this proxy.
-struct ActiveToxic {
-  ToxicIndex index;  // in Scenario::toxics, which is file order
-  const ToxicSpec* spec = nullptr;
-  uint64_t window = 0;
-  std::vector<double> attrs;
-  double toxicity = 1;
+struct ActiveToxic : OpenToxic {
   SharedBudget budget[2];       // per direction, for bandwidth scope = "proxy"
   RequestWindowState requests;  // request toxics: counts across the proxy's connections
 };

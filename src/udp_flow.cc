@@ -214,7 +214,7 @@ void UdpFlow::note_unreachable() {
       .num("flow", id_);
 }
 
-void UdpFlow::apply(const UdpActiveToxic& toxic) {
+void UdpFlow::apply(const OpenToxic& toxic) {
   if (closing_) return;
   const ToxicSpec& spec = *toxic.spec;
   uint64_t tid = toxic_id(spec.name);

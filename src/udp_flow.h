@@ -25,7 +25,7 @@
 namespace jinx {
 
 class UdpProxy;
-struct UdpActiveToxic;
+struct OpenToxic;
 
 class UdpFlow final : private UdpOutbox::Owner {
  public:
@@ -42,7 +42,7 @@ class UdpFlow final : private UdpOutbox::Owner {
   // A stage is due (stage_timer_).
   void on_stage_timer();
 
-  void apply(const UdpActiveToxic& toxic);
+  void apply(const OpenToxic& toxic);
   void update(ToxicIndex toxic, const std::vector<double>& attrs);
   void remove(ToxicIndex toxic);
 

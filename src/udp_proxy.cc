@@ -215,13 +215,8 @@ void UdpProxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window
     return;
   }
   if (spec.type->kind != ToxicKind::stage) return;
-  auto active = std::make_unique<UdpActiveToxic>();
-  active->index = index;
-  active->spec = &spec;
-  active->window = window;
-  active->attrs = attrs;
-  active->toxicity = toxicity;
-  const UdpActiveToxic& ref = *active;
+  auto active = std::make_unique<OpenToxic>(OpenToxic{index, &spec, window, attrs, toxicity});
+  const OpenToxic& ref = *active;
   active_.push_back(std::move(active));
   for (auto& [key, flow] : flows_) flow->apply(ref);
   outbox_.flush();

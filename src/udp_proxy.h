@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "open_toxic.h"
 #include "relay_context.h"
 #include "resolver.h"
 #include "scenario.h"
@@ -22,14 +23,6 @@ namespace jinx {
 class UdpFlow;
 
 // A toxic whose window is open on a UDP proxy.
-struct UdpActiveToxic {
-  ToxicIndex index;
-  const ToxicSpec* spec = nullptr;
-  uint64_t window = 0;
-  std::vector<double> attrs;
-  double toxicity = 1;
-};
-
 class UdpProxy {
  public:
   // `upstream` is the upstream's address when it is an IP literal, else
@@ -63,7 +56,7 @@ class UdpProxy {
   const sockaddr* upstream() const { return upstream_.length > 0 ? upstream_.get() : nullptr; }
   UdpReceiver& receiver() { return receiver_; }
   UdpOutbox& outbox() { return outbox_; }
-  const std::vector<std::unique_ptr<UdpActiveToxic>>& active() const { return active_; }
+  const std::vector<std::unique_ptr<OpenToxic>>& active() const { return active_; }
   void forget(UdpFlow* flow);
 
  private:
@@ -85,7 +78,7 @@ class UdpProxy {
   UdpFlow* last_flow_ = nullptr;                     // of the last datagram read
   uint64_t closed_received_up_ = 0;                  // by flows that have finished
   uint64_t closed_received_down_ = 0;
-  std::vector<std::unique_ptr<UdpActiveToxic>> active_;
+  std::vector<std::unique_ptr<OpenToxic>> active_;
   UdpReceiver receiver_;
   UdpOutbox outbox_;
   int down_windows_ = 0;
