@@ -143,27 +143,33 @@ struct Recorder final : TimelineHooks {
   }
 };
 
-TEST_CASE("loop: the timeline opens, ramps and closes windows on time") {
-  LoadResult r = load_scenario_text(
-      "[[proxy]]\nname = \"db\"\nlisten = \"127.0.0.1:0\"\nupstream = \"h:1\"\n"
-      "[[toxic]]\nname = \"ramp\"\nproxy = \"db\"\ntype = \"latency\"\n"
-      "latency = { from = \"0ms\", to = \"90ms\" }\nramp_step = \"20ms\"\n"
-      "start = \"20ms\"\nduration = \"60ms\"\nevery = \"100ms\"\nrepeat = 2\n"
-      "[[toxic]]\nname = \"open\"\nproxy = \"db\"\ntype = \"stall\"\nstart = \"50ms\"\n",
-      "timeline.toml");
-  REQUIRE(r.ok());
+struct WantedEvent {
+  char kind;
+  size_t toxic;
+  uint64_t window;
+  Micros t;  // ms
+  double value;
+};
+
+// Steps at 1/3 and 2/3 of each window; the step due at the end is the close.
+constexpr WantedEvent kWantedTimeline[] = {
+    {'o', 0, 0, 20, 0},  {'u', 0, 0, 40, 30}, {'o', 1, 0, 50, 0},   {'u', 0, 0, 60, 60},
+    {'c', 0, 0, 80, 0},  {'o', 0, 1, 120, 0}, {'u', 0, 1, 140, 30}, {'u', 0, 1, 160, 60},
+    {'c', 0, 1, 180, 0}, {'c', 1, 0, 260, 0},
+};
+constexpr size_t kTimelineEvents = std::size(kWantedTimeline);
+
+// One play of the scenario on a fresh loop, until its open-ended window is
+// closed at 260 ms (and after the nine events before it), or 2 s at most.
+std::vector<Recorder::Entry> play_timeline(const Scenario& scenario) {
   uv_loop_t loop;
   REQUIRE(uv_loop_init(&loop) == 0);
   Recorder rec;
   rec.loop = &loop;
-  Timeline timeline(&loop, *r.scenario, 1, rec);
+  Timeline timeline(&loop, scenario, 1, rec);
   uv_update_time(&loop);
   rec.t0 = static_cast<Micros>(uv_now(&loop)) * kMicrosPerMs;
   timeline.start(rec.t0);
-  // The open-ended window closes when the timeline stops, at 260 ms, but
-  // only after the nine events before it: a loop stalled by a loaded machine
-  // re-arms the timeline's timers later than a fixed 260 ms stop timer,
-  // which then came first once (9 events instead of 10).
   struct Stopper {
     Timeline* timeline;
     Recorder* rec;
@@ -175,7 +181,9 @@ TEST_CASE("loop: the timeline opens, ramps and closes windows on time") {
       &stop,
       [](uv_timer_t* t) {
         auto* s = static_cast<Stopper*>(t->data);
-        if (s->rec->log.size() < 9 || s->rec->t() < 260 * kMicrosPerMs) return;
+        Micros now = s->rec->t();
+        bool all_before = s->rec->log.size() >= kTimelineEvents - 1 && now >= 260 * kMicrosPerMs;
+        if (!all_before && now < 2000 * kMicrosPerMs) return;
         s->timeline->stop();
         uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
       },
@@ -183,31 +191,45 @@ TEST_CASE("loop: the timeline opens, ramps and closes windows on time") {
   CHECK(uv_run(&loop, UV_RUN_DEFAULT) == 0);
   CHECK(timeline.open_windows() == 0);
   CHECK(uv_loop_close(&loop) == 0);
+  return rec.log;
+}
 
-  struct Want {
-    char kind;
-    size_t toxic;
-    uint64_t window;
-    Micros t;
-    double value;
-  };
-  // Steps at 1/3 and 2/3 of each window; the step due at the end is the close.
-  const Want want[] = {
-      {'o', 0, 0, 20, 0},  {'u', 0, 0, 40, 30}, {'o', 1, 0, 50, 0},   {'u', 0, 0, 60, 60},
-      {'c', 0, 0, 80, 0},  {'o', 0, 1, 120, 0}, {'u', 0, 1, 140, 30}, {'u', 0, 1, 160, 60},
-      {'c', 0, 1, 180, 0}, {'c', 1, 0, 260, 0},
-  };
-  REQUIRE(rec.log.size() == std::size(want));
-  for (size_t i = 0; i < std::size(want); ++i) {
+// Whether every event came, none more than 15 ms late: a loop the machine
+// stalled for longer fires a ramp step after its window's end, and the
+// timeline rightly takes it as the close (one event fewer).
+bool on_time(const std::vector<Recorder::Entry>& log) {
+  if (log.size() != kTimelineEvents) return false;
+  for (size_t i = 0; i < kTimelineEvents; ++i) {
+    if (log[i].t > (kWantedTimeline[i].t + 15) * kMicrosPerMs) return false;
+  }
+  return true;
+}
+
+TEST_CASE("loop: the timeline opens, ramps and closes windows on time") {
+  LoadResult r = load_scenario_text(
+      "[[proxy]]\nname = \"db\"\nlisten = \"127.0.0.1:0\"\nupstream = \"h:1\"\n"
+      "[[toxic]]\nname = \"ramp\"\nproxy = \"db\"\ntype = \"latency\"\n"
+      "latency = { from = \"0ms\", to = \"90ms\" }\nramp_step = \"20ms\"\n"
+      "start = \"20ms\"\nduration = \"60ms\"\nevery = \"100ms\"\nrepeat = 2\n"
+      "[[toxic]]\nname = \"open\"\nproxy = \"db\"\ntype = \"stall\"\nstart = \"50ms\"\n",
+      "timeline.toml");
+  REQUIRE(r.ok());
+  // A play the machine stalled is played again, up to five times in all.
+  std::vector<Recorder::Entry> log = play_timeline(*r.scenario);
+  for (int again = 0; again < 4 && !on_time(log); ++again) log = play_timeline(*r.scenario);
+
+  REQUIRE(log.size() == kTimelineEvents);
+  for (size_t i = 0; i < kTimelineEvents; ++i) {
     CAPTURE(i);
-    const auto& got = rec.log[i];
-    CHECK(got.kind == want[i].kind);
-    CHECK(got.toxic == want[i].toxic);
-    CHECK(got.window == want[i].window);
-    CHECK(got.value == doctest::Approx(want[i].value));
+    const auto& got = log[i];
+    const auto& want = kWantedTimeline[i];
+    CHECK(got.kind == want.kind);
+    CHECK(got.toxic == want.toxic);
+    CHECK(got.window == want.window);
+    CHECK(got.value == doctest::Approx(want.value));
     // Never early; late only by scheduling noise.
-    CHECK(got.t >= want[i].t * kMicrosPerMs);
-    CHECK(got.t <= (want[i].t + 100) * kMicrosPerMs);
+    CHECK(got.t >= want.t * kMicrosPerMs);
+    CHECK(got.t <= (want.t + 100) * kMicrosPerMs);
   }
 }
 
