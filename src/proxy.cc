@@ -283,7 +283,8 @@ void Proxy::toxic_on(const ToxicSpec& spec, ToxicIndex index, uint64_t window,
     case ToxicKind::request:  // read by each connection's HTTP layer per request
       break;
   }
-  auto active = std::make_unique<ActiveToxic>(OpenToxic{index, &spec, window, attrs, toxicity});
+  auto active = std::make_unique<ActiveToxic>();
+  static_cast<OpenToxic&>(*active) = OpenToxic{index, &spec, window, attrs, toxicity};
   const ActiveToxic& ref = *active;
   active_.push_back(std::move(active));
   for (Connection* c = connections_; c != nullptr;) {
