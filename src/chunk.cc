@@ -54,6 +54,7 @@ size_t Block::pooled() {
 Chunk Chunk::take_front(size_t n) {
   block_->retain();
   Chunk front(block_, offset_, static_cast<uint32_t>(n), read_time_);
+  front.picks_ = picks_;
   offset_ += static_cast<uint32_t>(n);
   length_ -= static_cast<uint32_t>(n);
   return front;

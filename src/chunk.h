@@ -5,7 +5,8 @@
 // Chunk is a view [offset, offset+length) of a block, stamped with the time it
 // was read; a slicer can split one block into several chunks that share it.
 // A chunk with `eof` set carries the end of stream (FIN) in order behind the
-// data ahead of it.
+// data ahead of it. On an HTTP proxy, `picks` says which toxics with `match`
+// picked the exchange the bytes belong to (one bit each, see match_gate.h).
 #pragma once
 
 #include <cstddef>
@@ -54,6 +55,7 @@ class Chunk {
       length_ = std::exchange(o.length_, 0);
       read_time_ = o.read_time_;
       eof_ = o.eof_;
+      picks_ = o.picks_;
     }
     return *this;
   }
@@ -63,6 +65,8 @@ class Chunk {
   size_t size() const { return length_; }
   bool eof() const { return eof_; }
   Micros read_time() const { return read_time_; }
+  uint32_t picks() const { return picks_; }
+  void set_picks(uint32_t picks) { picks_ = picks; }
 
   // Splits off the first n bytes (n < size) as a chunk sharing the block.
   Chunk take_front(size_t n);
@@ -71,7 +75,7 @@ class Chunk {
   // tiny reads held by a toxic costs one chunk, not thousands.
   bool try_append(Chunk& next) {
     if (block_ == nullptr || block_ != next.block_ || offset_ + length_ != next.offset_ ||
-        read_time_ != next.read_time_ || eof_ || next.eof_) {
+        read_time_ != next.read_time_ || picks_ != next.picks_ || eof_ || next.eof_) {
       return false;
     }
     length_ += next.length_;
@@ -92,6 +96,8 @@ class Chunk {
   uint32_t length_ = 0;
   Micros read_time_ = 0;
   bool eof_ = false;
+  uint32_t picks_ = 0;  // fits the padding: a chunk stays 32 bytes
 };
+static_assert(sizeof(Chunk) == 32);
 
 }  // namespace jinx

@@ -12,6 +12,7 @@
 #include "dialer.h"
 #include "event_log.h"
 #include "http_layer.h"
+#include "match_gate.h"
 #include "proxy.h"
 #include "random.h"
 #include "relay_context.h"
@@ -110,17 +111,26 @@ void Connection::apply(const ActiveToxic& toxic) {
   for (RelayDirection* dir : {&up_, &down_}) {
     Direction d = dir->direction();
     if (!spec.applies_to(d) || dir->pipeline().has(toxic.index)) continue;
-    auto roll = d == Direction::upstream ? RandomPurpose::toxicity_upstream
-                                         : RandomPurpose::toxicity_downstream;
-    Rng dice = Rng::derive(context_.seed(), tid, id_, roll, toxic.window);
-    if (!dice.chance(toxic.toxicity)) continue;
+    // With match, first or nth the stage goes on every connection, and
+    // toxicity is rolled per request (HttpLayer::pick_bytes).
+    bool gated = spec.match_bit >= 0;
+    if (!gated) {
+      auto roll = d == Direction::upstream ? RandomPurpose::toxicity_upstream
+                                           : RandomPurpose::toxicity_downstream;
+      Rng dice = Rng::derive(context_.seed(), tid, id_, roll, toxic.window);
+      if (!dice.chance(toxic.toxicity)) continue;
+    }
     auto purpose = d == Direction::upstream ? RandomPurpose::upstream : RandomPurpose::downstream;
     SharedBudget* budget = const_cast<SharedBudget*>(&toxic.budget[static_cast<int>(d)]);
     StageParams params{*spec.type, toxic.attrs,
                        Rng::derive(context_.seed(), tid, id_, purpose, toxic.window), budget};
     auto stage = make_stage(params);
     if (!stage) continue;
-    note_toxic(toxic.index);
+    if (gated) {
+      stage = std::make_unique<MatchGate>(std::move(stage), static_cast<unsigned>(spec.match_bit));
+    } else {
+      note_toxic(toxic.index);  // a gated one is noted when it picks a request
+    }
     dir->pipeline().add(toxic.index, spec.order, std::move(stage));
     if (closing_) return;  // a reset_peer with no delay acts at once
     dir->arm_timer();

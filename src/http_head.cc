@@ -89,6 +89,7 @@ void HttpHead::take(Chunk&& part, StageIo& io) {
 }
 
 void HttpHead::out(Chunk&& chunk, StageIo& io, Micros release) {
+  chunk.set_picks(picks_);
   release = std::max(release, last_release_);  // order is kept
   last_release_ = release;
   if (!queue_.empty() || release > io.now()) {
@@ -143,6 +144,7 @@ void HttpHead::flush(StageIo& io) {
 
 void HttpHead::go_plain() {
   plain_ = true;
+  picks_ = 0;  // no request's bytes any more
   mode_ = Mode::forward;
   wake_ = 0;  // hands on what is held at the next timer, if no byte comes first
 }
@@ -180,6 +182,7 @@ void RequestHead::headers_done(StageIo& io) {
     layer_.needs_upstream();
     return;
   }
+  picks_ = ex.picks[static_cast<int>(Direction::upstream)];
   release_ = io.now() + ex.plan.request_delay;
   ex.sent_at = std::max(release_, last_release_);
   release_held(io, release_);
@@ -215,6 +218,7 @@ void ResponseHead::answer_ready(StageIo& io) {
     Block* block = Block::take();
     std::memcpy(block->data, answer.data(), n);
     io.injected(n);
+    picks_ = ex->picks[static_cast<int>(Direction::downstream)];
     out(Chunk(block, 0, static_cast<uint32_t>(n), io.now()), io);
     ex->response_started = true;
     ex->status = ex->plan.answer_status;
@@ -235,6 +239,8 @@ void ResponseHead::headers_done(StageIo& io) {
   unsigned status = parser_.status();
   if (status / 100 == 1 && status != 101) {  // interim (100 Continue): no exchange ends
     current_ = nullptr;
+    HttpExchange* next = layer_.next_to_answer();
+    picks_ = next != nullptr ? next->picks[static_cast<int>(Direction::downstream)] : 0;
     release_held(io, 0);
     mode_ = Mode::forward;
     return;
@@ -247,6 +253,7 @@ void ResponseHead::headers_done(StageIo& io) {
     return;
   }
   current_ = ex;
+  picks_ = ex->picks[static_cast<int>(Direction::downstream)];
   ex->status = status;
   ex->headers_at = io.now();
   ex->response_started = true;

@@ -38,24 +38,54 @@ HttpExchange& HttpLayer::begin_exchange(const HttpStreamParser& request) {
 }
 
 void HttpLayer::plan(HttpExchange& ex, const HttpStreamParser& request) {
-  RelayContext& context = proxy_.context();
   for (const auto& active : proxy_.active()) {
     const ToxicSpec& spec = *active->spec;
-    if (spec.type->kind != ToxicKind::request || spec.type->plan_request == nullptr) continue;
-    if (spec.match && !http_match(*spec.match, request)) continue;
-    uint64_t n = ++active->requests.matched;
-    if (spec.first != 0 && n > spec.first) continue;
-    if (spec.nth != 0 && n % spec.nth != 0) continue;
-    uint64_t tid = toxic_id(spec.name);
-    Rng dice =
-        Rng::derive(context.seed(), tid, conn_.id(), RandomPurpose::request_toxicity, ex.number);
-    if (!dice.chance(active->toxicity)) continue;
-    Rng rng = Rng::derive(context.seed(), tid, conn_.id(), RandomPurpose::request, ex.number);
-    RequestToxicInput input{spec, active->index, active->attrs, active->requests, rng, now()};
-    if (!spec.type->plan_request(input, &ex.plan)) continue;
+    bool request_toxic =
+        spec.type->kind == ToxicKind::request && spec.type->plan_request != nullptr;
+    if (!request_toxic && spec.match_bit < 0) continue;
+    if (!selects(*active, request)) continue;
+    if (!(request_toxic ? plan_request(*active, ex) : pick_bytes(*active, ex))) continue;
     ex.plan.touched.push_back(active->index);
     conn_.note_toxic(active->index);
   }
+}
+
+bool HttpLayer::selects(ActiveToxic& active, const HttpStreamParser& request) {
+  const ToxicSpec& spec = *active.spec;
+  if (spec.match && !http_match(*spec.match, request)) return false;
+  uint64_t n = ++active.requests.matched;
+  if (spec.first != 0 && n > spec.first) return false;
+  return spec.nth == 0 || n % spec.nth == 0;
+}
+
+bool HttpLayer::plan_request(ActiveToxic& active, HttpExchange& ex) {
+  RelayContext& context = proxy_.context();
+  uint64_t tid = toxic_id(active.spec->name);
+  Rng dice =
+      Rng::derive(context.seed(), tid, conn_.id(), RandomPurpose::request_toxicity, ex.number);
+  if (!dice.chance(active.toxicity)) return false;
+  Rng rng = Rng::derive(context.seed(), tid, conn_.id(), RandomPurpose::request, ex.number);
+  RequestToxicInput input{*active.spec, active.index, active.attrs, active.requests, rng, now()};
+  return active.spec->type->plan_request(input, &ex.plan);
+}
+
+// A byte-level toxic with match: toxicity is rolled per request and
+// direction (each direction of `stream = "both"` is its own instance), and
+// the chunks of the picked directions carry the toxic's bit.
+bool HttpLayer::pick_bytes(const ActiveToxic& active, HttpExchange& ex) {
+  const ToxicSpec& spec = *active.spec;
+  uint64_t tid = toxic_id(spec.name);
+  bool picked = false;
+  for (Direction d : {Direction::upstream, Direction::downstream}) {
+    if (!spec.applies_to(d)) continue;
+    auto purpose = d == Direction::upstream ? RandomPurpose::request_bytes_upstream
+                                            : RandomPurpose::request_bytes_downstream;
+    Rng dice = Rng::derive(proxy_.context().seed(), tid, conn_.id(), purpose, ex.number);
+    if (!dice.chance(active.toxicity)) continue;
+    ex.picks[static_cast<int>(d)] |= 1U << spec.match_bit;
+    picked = true;
+  }
+  return picked;
 }
 
 HttpExchange* HttpLayer::next_to_answer() {

@@ -36,6 +36,7 @@ namespace jinx {
 
 class Connection;
 class Proxy;
+struct ActiveToxic;
 class RelayDirection;
 
 // One request and its response.
@@ -49,6 +50,9 @@ struct HttpExchange {
   Micros headers_at = 0;   // the response's headers arrived
   Micros finished_at = 0;  // its last byte leaves (later than now when jinx holds it)
   unsigned status = 0;
+  // The byte-level toxics with match that picked it, by direction (bits of
+  // Chunk::picks, see match_gate.h).
+  uint32_t picks[2] = {0, 0};
   uint64_t bytes_up = 0;  // body bytes of the request
   uint64_t bytes_down = 0;
   bool request_done = false;
@@ -109,6 +113,7 @@ class HttpHead : public Stage {
   Micros release_ = 0;  // when the current message's bytes may leave (forward)
   Micros last_release_ = 0;
   Micros wake_ = kNever;
+  uint32_t picks_ = 0;  // stamped on every chunk out(): the current message's
 
  private:
   void push_parts(Chunk&& chunk, StageIo& io);
@@ -190,6 +195,10 @@ class HttpLayer {
 
  private:
   void plan(HttpExchange& exchange, const HttpStreamParser& request);
+  // Whether `match`, `first` and `nth` pick the request (counts it).
+  static bool selects(ActiveToxic& active, const HttpStreamParser& request);
+  bool plan_request(ActiveToxic& active, HttpExchange& exchange);
+  bool pick_bytes(const ActiveToxic& active, HttpExchange& exchange);
   void report(const HttpExchange& exchange);
 
   Connection& conn_;

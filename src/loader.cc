@@ -57,6 +57,8 @@ class Loader : private ValueReader {
   void load_protocol(const toml::table& t, ProxySpec& p);
   void load_udp_keys(const toml::table& t, ProxySpec& p);
   void check_protocol(const toml::table& t, const ToxicSpec& toxic, const Scenario& s);
+  // The proxy a [[toxic]] names, or nullptr when it names none that exists.
+  const ProxySpec* toxic_proxy(const toml::table& t, const Scenario& s);
   void load_toxic(const toml::table& t, Scenario& s, size_t order);
   const ToxicType* load_type(const toml::table& t, SourcePos pos);
   void check_toxic_keys(const toml::table& t, const ToxicType* type);
@@ -73,6 +75,7 @@ class Loader : private ValueReader {
   std::unordered_map<std::string, std::string> listens_;     // "tcp|udp host:port" -> proxy
   std::unordered_map<std::string, size_t> proxy_index_;
   std::unordered_set<std::string> toxic_names_;
+  std::unordered_map<size_t, int> next_match_bit_;     // per proxy (loader_http.h)
   std::unordered_map<std::string, int> next_default_;  // "<proxy>-<type>-" -> next n
 };
 
@@ -193,12 +196,18 @@ std::string protocol_hint(const ToxicType& type) {
   return "";
 }
 
+const ProxySpec* Loader::toxic_proxy(const toml::table& t, const Scenario& s) {
+  // Silent: load_target reports a missing or misspelt proxy.
+  const toml::node* n = t.get("proxy");
+  if (n == nullptr || !n->is_string()) return nullptr;
+  auto it = proxy_index_.find(n->as_string()->get());
+  return it == proxy_index_.end() ? nullptr : &s.proxies[it->second];
+}
+
 void Loader::check_protocol(const toml::table& t, const ToxicSpec& toxic, const Scenario& s) {
-  auto proxy_name = get_string(t, "proxy", "[[toxic]]");
-  if (toxic.type == nullptr || !proxy_name) return;
-  auto it = proxy_index_.find(*proxy_name);
-  if (it == proxy_index_.end()) return;
-  const ProxySpec& proxy = s.proxies[it->second];
+  const ProxySpec* found = toxic_proxy(t, s);
+  if (toxic.type == nullptr || found == nullptr) return;
+  const ProxySpec& proxy = *found;
   unsigned bit = protocol_bit(proxy.protocol);
   const ToxicType& type = *toxic.type;
   if ((type.protocols & bit) == 0) {
@@ -339,7 +348,6 @@ void Loader::check_toxic_keys(const toml::table& t, const ToxicType* type) {
   for (std::string_view k : {"stream", "toxicity", "match", "first", "nth"}) {
     if (t.get(k) == nullptr || toxic_key_applies(k, type->kind)) continue;
     std::string why = type->kind == ToxicKind::request ? "it acts on whole requests"
-                      : type->on_stream()              ? "only request toxics (http_*) do"
                                                        : "it acts on the whole proxy";
     error(*t.get(k),
           "toxic type '" + std::string(type->name) + "' takes no '" + std::string(k) + "': " + why);
@@ -495,7 +503,7 @@ void Loader::load_toxic(const toml::table& t, Scenario& s, size_t order) {
     }
     if (complete) check_attrs(t, toxic);
   }
-  load_request_keys(*this, t, toxic);
+  load_request_keys(*this, t, toxic, toxic_proxy(t, s), &next_match_bit_[toxic.proxy]);
   load_schedule(t, toxic);
   name_toxic(t, toxic);
   check_schedule(t, toxic, s);

@@ -84,10 +84,31 @@ uint64_t read_count(ValueReader& r, const toml::node& n, std::string_view key) {
 
 }  // namespace
 
-void load_request_keys(ValueReader& r, const toml::table& t, ToxicSpec& toxic) {
+void load_request_keys(ValueReader& r, const toml::table& t, ToxicSpec& toxic,
+                       const ProxySpec* proxy, int* next_bit) {
   // A type of another protocol was reported by the loader (check_protocol).
   // Keys that do not apply to the type were reported with the other keys.
-  if (toxic.type == nullptr || toxic.type->kind != ToxicKind::request) return;
+  if (toxic.type == nullptr) return;
+  if (toxic.type->kind != ToxicKind::request && toxic.type->kind != ToxicKind::stage) return;
+  const toml::node* keyed = nullptr;
+  for (const char* key : {"match", "first", "nth"}) {
+    if (keyed == nullptr) keyed = t.get(key);
+  }
+  if (keyed == nullptr) return;
+  if (toxic.type->kind == ToxicKind::stage) {
+    if (proxy == nullptr) return;  // no such proxy: reported
+    if (proxy->protocol != ProxyProtocol::http) {
+      r.error(*keyed, "match, first and nth pick HTTP requests: proxy '" + proxy->name +
+                          "' needs protocol = \"http\"");
+      return;
+    }
+    if (*next_bit >= kMaxMatchBits) {
+      r.error(*keyed, "proxy '" + proxy->name + "' has more than " + std::to_string(kMaxMatchBits) +
+                          " byte-level toxics with match, first or nth");
+      return;
+    }
+    toxic.match_bit = (*next_bit)++;
+  }
   if (const toml::node* n = t.get("match")) load_match(r, *n, toxic);
   if (const toml::node* n = t.get("first")) toxic.first = read_count(r, *n, "first");
   if (const toml::node* n = t.get("nth")) toxic.nth = read_count(r, *n, "nth");

@@ -12,8 +12,15 @@
 
 namespace jinx {
 
-// match, first and nth of a request toxic.
-void load_request_keys(ValueReader& reader, const toml::table& t, ToxicSpec& toxic);
+// At most this many byte-level toxics with match, first or nth on one proxy
+// (their bits in Chunk::picks).
+constexpr int kMaxMatchBits = 32;
+
+// match, first and nth of a toxic; `proxy` is the toxic's (nullptr when it
+// names none). A byte-level toxic that has them takes the proxy's next free
+// bit from *next_bit.
+void load_request_keys(ValueReader& reader, const toml::table& t, ToxicSpec& toxic,
+                       const ProxySpec* proxy, int* next_bit);
 // A Unit::text attribute (a string) or Unit::headers one (a table of
 // strings, kept as "Name: value\r\n" lines); false when it is invalid.
 bool load_text_attr(ValueReader& reader, const toml::table& t, const ToxicSpec& toxic,

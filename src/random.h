@@ -18,6 +18,10 @@ enum class RandomPurpose : uint64_t {
   toxicity_downstream = 4,
   request_toxicity = 5,  // an HTTP request toxic picking a request (window = request number)
   request = 6,           // that toxic's own draws for the request
+  // A byte-level toxic with match picking a request's bytes in one direction
+  // (window = request number).
+  request_bytes_upstream = 7,
+  request_bytes_downstream = 8,
 };
 
 class Rng {

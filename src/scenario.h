@@ -87,6 +87,9 @@ struct ToxicSpec {
   std::optional<HttpMatch> match;
   uint64_t first = 0;  // act on the first N matching requests of each window (0: unset)
   uint64_t nth = 0;    // act on every Nth matching request (0: unset)
+  // A byte-level toxic with match, first or nth (on an HTTP proxy): its bit
+  // in Chunk::picks, unique on its proxy (match_gate.h); -1 otherwise.
+  int match_bit = -1;
   Schedule schedule;
   Micros ramp_step = kMicrosPerSecond;
   size_t order = 0;  // position in the file, which is the order of stages

@@ -55,10 +55,10 @@ const std::vector<KeySpec>& toxic_keys() {
       {"toxicity", KeyValue::probability, false,
        "chance the toxic applies to a connection's direction", "1"},
       {"match", KeyValue::http_match, false,
-       "request toxics: which requests, { method, path (glob), header = { NAME = VALUE } }"},
+       "HTTP proxies: which requests, { method, path (glob), header = { NAME = VALUE } }"},
       {"first", KeyValue::positive_integer, false,
-       "request toxics: only the first N matching requests of each window"},
-      {"nth", KeyValue::positive_integer, false, "request toxics: only every Nth matching request"},
+       "HTTP proxies: only the first N matching requests of each window"},
+      {"nth", KeyValue::positive_integer, false, "HTTP proxies: only every Nth matching request"},
       {"ramp_step", KeyValue::duration, false, "how often a ramp moves its values (>= 10ms)",
        "\"1s\""},
       {"start", KeyValue::duration_range, false, "offset of the first window, or a range",
@@ -79,7 +79,9 @@ bool per_stream_key(std::string_view key) {
 bool toxic_key_applies(std::string_view key, ToxicKind kind) {
   if (key == "stream") return kind == ToxicKind::stage;
   if (key == "toxicity") return kind == ToxicKind::stage || kind == ToxicKind::request;
-  if (key == "match" || key == "first" || key == "nth") return kind == ToxicKind::request;
+  if (key == "match" || key == "first" || key == "nth") {
+    return kind == ToxicKind::request || kind == ToxicKind::stage;
+  }
   return true;
 }
 

@@ -102,6 +102,17 @@ void print_json() {
   }
 }
 
+// match, first and nth: what picks the requests a toxic of an HTTP proxy
+// acts on.
+void print_request_keys() {
+  std::printf("  %-15s %-12s %-10s %s\n", "match", "table", "any",
+              "HTTP: { method, path (glob), header = { NAME = VALUE } }");
+  std::printf("  %-15s %-12s %-10s %s\n", "first", "count", "-",
+              "HTTP: only the first N matching requests of each window");
+  std::printf("  %-15s %-12s %-10s %s\n", "nth", "count", "-",
+              "HTTP: only every Nth matching request");
+}
+
 void print_text() {
   std::printf(
       "Toxic types (see jinx-scenario(5)). Units: durations \"250ms\", sizes \"64KiB\",\n"
@@ -123,17 +134,16 @@ void print_text() {
       std::printf("  %-15s %-12s %-10s %s\n", "stream", "choice", "downstream",
                   "downstream | upstream | both");
       std::printf("  %-15s %-12s %-10s %s\n", "toxicity", "probability", "1",
-                  "chance the toxic applies to a connection's direction");
+                  (type.protocols & kHttp) != 0
+                      ? "chance the toxic applies to a connection's direction (HTTP with "
+                        "match: to a request's)"
+                      : "chance the toxic applies to a connection's direction");
+      if ((type.protocols & kHttp) != 0) print_request_keys();
     } else if (type.kind == ToxicKind::request) {
       std::printf("  (acts on requests of http proxies: no stream)\n");
       std::printf("  %-15s %-12s %-10s %s\n", "toxicity", "probability", "1",
                   "chance the toxic applies to a matching request");
-      std::printf("  %-15s %-12s %-10s %s\n", "match", "table", "any",
-                  "{ method, path (glob), header = { NAME = VALUE } }");
-      std::printf("  %-15s %-12s %-10s %s\n", "first", "count", "-",
-                  "only the first N matching requests of each window");
-      std::printf("  %-15s %-12s %-10s %s\n", "nth", "count", "-",
-                  "only every Nth matching request");
+      print_request_keys();
     } else {
       std::printf("  (acts on the whole proxy: no stream, no toxicity)\n");
     }

@@ -411,5 +411,56 @@ check "unreachable upstream: http_error still answers, other requests end the co
     [ "$conns" = "[2,1]" ] && [ "$reasons" = upstream_unreachable ]; echo $?)" \
   "output: $got, answered per connection: $conns, close reasons: $reasons" "$(cat refused.events)"
 
+# 12. A byte-level toxic with match acts on the exchanges it picks only: a
+#     300 ms latency on /text.txt's responses, on one kept-alive connection;
+#     /hello before and after it is not held. Pipelined behind /text.txt,
+#     /hello waits for it (one TCP stream keeps its order).
+scenario match_latency 'type = "latency"
+name = "slow-text"
+latency = "300ms"
+match = { path = "/text*" }'
+through match_latency bash -c 'curl -sS -w "%{time_total}\n" -o /dev/null "http://$JINX_WEB/hello" \
+  -o /dev/null "http://$JINX_WEB/text.txt" -o /dev/null "http://$JINX_WEB/hello"'
+times=$(tr '\n' ' ' <match_latency.out)
+touched=$(jq -c -s '[.[] | select(.event == "http_request") | [.path, .toxics]]' match_latency.events)
+check "latency with match: only the matching response is late" \
+  "$(python3 -c "import sys; a, b, c = map(float, '$times'.split()); sys.exit(0 if a < 0.2 and b >= 0.3 and c < 0.2 else 1)" 2>/dev/null &&
+    [ "$touched" = '[["/hello",[]],["/text.txt",["slow-text"]],["/hello",[]]]' ]; echo $?)" \
+  "times: $times, toxics: $touched" "$(cat match_latency.events)"
+cat >match_pipe.py <<'EOF'
+import os, socket, time
+host, port = os.environ["JINX_WEB"].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+start = time.monotonic()
+s.sendall(b"GET /text.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+data = b""
+while data.count(b"HTTP/1.1 ") < 2 or not data.endswith(b"hello\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+first = data.find(b"HTTP/1.1 200")
+second = data.find(b"HTTP/1.1 200", first + 1)
+ok = 0 < second and data.index(b"hello\n") > second and time.monotonic() - start >= 0.3
+print("in order, late" if ok else "wrong: %r" % data[:200])
+EOF
+through match_latency timeout 10 python3 match_pipe.py
+check "latency with match: a pipelined response waits behind the held one" \
+  "$([ "$(cat match_latency.out)" = "in order, late" ]; echo $?)" "$(cat match_latency.out)"
+
+# 13. nth = 2 on the request side (stream = "upstream"): every second
+#     request on the connection reaches nginx 300 ms late.
+scenario match_nth 'type = "latency"
+stream = "upstream"
+latency = "300ms"
+nth = 2'
+through match_nth bash -c 'curl -sS -w "%{time_total}\n" -o /dev/null "http://$JINX_WEB/hello" \
+  -o /dev/null "http://$JINX_WEB/hello" -o /dev/null "http://$JINX_WEB/hello" \
+  -o /dev/null "http://$JINX_WEB/hello"'
+times=$(tr '\n' ' ' <match_nth.out)
+check "latency with nth = 2: requests 2 and 4 late" \
+  "$(python3 -c "import sys; t = list(map(float, '$times'.split())); sys.exit(0 if len(t) == 4 and max(t[0], t[2]) < 0.2 and min(t[1], t[3]) >= 0.3 else 1)" 2>/dev/null; echo $?)" \
+  "times: $times" "$(cat match_nth.events)"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -585,6 +585,38 @@ TEST_CASE("UDP proxies: protocol, idle_timeout, max_flows, and a port shared wit
   CHECK(s.toxics[1].attrs[1].from == 4);
 }
 
+TEST_CASE("HTTP proxies: byte-level toxics with match get a bit each, per proxy, up to 32") {
+  auto http_proxy = [](const std::string& name) {
+    return "[[proxy]]\nname = \"" + name +
+           "\"\nlisten = \"127.0.0.1:0\"\nupstream = \"h:1\"\nprotocol = \"http\"\n";
+  };
+  auto matched = [](const std::string& proxy, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      out += "[[toxic]]\nproxy = \"" + proxy + "\"\ntype = \"latency\"\nnth = 2\n";
+    }
+    return out;
+  };
+  std::string text = http_proxy("a") + http_proxy("b") + matched("a", 2) +
+                     "[[toxic]]\nproxy = \"a\"\ntype = \"latency\"\n" + matched("b", 1) +
+                     "[[toxic]]\nproxy = \"a\"\ntype = \"http_error\"\nfirst = 1\n";
+  LoadResult r = load_scenario_text(text, "t.toml");
+  REQUIRE_MESSAGE(r.ok(), (r.diagnostics.empty() ? "" : r.diagnostics[0].message));
+  const auto& toxics = r.scenario->toxics;
+  CHECK(toxics[0].match_bit == 0);
+  CHECK(toxics[1].match_bit == 1);
+  CHECK(toxics[2].match_bit == -1);  // no match: per connection, as on TCP
+  CHECK(toxics[3].match_bit == 0);   // another proxy's first
+  CHECK(toxics[4].match_bit == -1);  // a request toxic needs no bit
+  CHECK(toxics[4].first == 1);
+
+  LoadResult full = load_scenario_text(http_proxy("a") + matched("a", 33), "t.toml");
+  REQUIRE(full.diagnostics.size() == 1);
+  CHECK(full.diagnostics[0].pos.line == 5 + 32 * 4 + 4);  // the 33rd toxic's nth
+  CHECK(full.diagnostics[0].message ==
+        "proxy 'a' has more than 32 byte-level toxics with match, first or nth");
+}
+
 TEST_CASE("port 0 may be used by several proxies") {
   LoadResult r = load_ok(
       "[[proxy]]\nname = \"a\"\nlisten = \"127.0.0.1:0\"\nupstream = \"h:1\"\n"
