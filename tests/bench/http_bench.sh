@@ -4,7 +4,9 @@
 # and through haproxy in `mode http`. Prints requests/s and p50 latency of
 # each, and jinx's figures against haproxy's (targets: requests/s >= 1.0x,
 # added p50 <= haproxy's), as medians over ROUNDS rounds (default 3) in
-# alternating order. Loopback only; not part of `make test`; `make bench`
+# alternating order. haproxy runs with one thread, as in jinx_bench's TCP
+# figures, to compare with jinx's single loop; haproxy with its default
+# threads (one per core) is measured too, and printed beside it. Loopback only; not part of `make test`; `make bench`
 # runs it.
 #
 #   tests/bench/http_bench.sh build/jinx [SECONDS] [CONNECTIONS] [ROUNDS]
@@ -78,10 +80,12 @@ EOF
 pids+=($!)
 wait_port "$JPORT"
 
-HPORT=$(free_port)
-cat >haproxy.cfg <<EOF
+# haproxy_cfg PORT NBTHREAD-LINE: a config on stdout.
+haproxy_cfg() {
+  cat <<EOF
 global
   maxconn 4000
+  $2
 defaults
   mode http
   timeout connect 5s
@@ -89,14 +93,22 @@ defaults
   timeout server 60s
   option http-keep-alive
 frontend f
-  bind 127.0.0.1:$HPORT
+  bind 127.0.0.1:$1
   default_backend b
 backend b
   server s 127.0.0.1:$NPORT
 EOF
+}
+HPORT=$(free_port)
+haproxy_cfg "$HPORT" "nbthread 1" >haproxy.cfg
 "$HAPROXY" -f haproxy.cfg -db >haproxy.log 2>&1 &
 pids+=($!)
 wait_port "$HPORT"
+MPORT=$(free_port)
+haproxy_cfg "$MPORT" "" >haproxy-mt.cfg
+"$HAPROXY" -f haproxy-mt.cfg -db >haproxy-mt.log 2>&1 &
+pids+=($!)
+wait_port "$MPORT"
 
 # run NAME PORT ROUND: wrk's requests/s and p50 (ms) through PORT.
 declare -A RPS P50
@@ -106,31 +118,38 @@ run() {
   P50[$1.$3]=$(awk '$1 == "50%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
                                else if (v ~ /ms$/) sub(/ms/, "", v); else { sub(/s/, "", v); v *= 1000 }
                                print v }' "$1.wrk")
-  printf 'round %d  %-8s %10s req/s   p50 %8s ms   (load %s)\n' "$3" "$1" "${RPS[$1.$3]}" \
+  printf 'round %d  %-10s %10s req/s   p50 %8s ms   (load %s)\n' "$3" "$1" "${RPS[$1.$3]}" \
     "${P50[$1.$3]}" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 # The machine may be shared: the order alternates from round to round, and
 # the figures compared are medians of each round's own ratios.
 for round in $(seq "$RUNS"); do
-  if ((round % 2)); then order="direct jinx haproxy"; else order="haproxy jinx direct"; fi
+  if ((round % 2)); then order="direct jinx haproxy haproxy-mt"; else order="haproxy-mt haproxy jinx direct"; fi
   for name in $order; do
-    case $name in direct) port=$NPORT ;; jinx) port=$JPORT ;; haproxy) port=$HPORT ;; esac
+    case $name in
+      direct) port=$NPORT ;; jinx) port=$JPORT ;; haproxy) port=$HPORT ;; haproxy-mt) port=$MPORT ;;
+    esac
     run "$name" "$port" "$round"
   done
 done
 args=()
 for round in $(seq "$RUNS"); do
-  args+=("${RPS[jinx.$round]}" "${RPS[haproxy.$round]}" "${P50[direct.$round]}"
-    "${P50[jinx.$round]}" "${P50[haproxy.$round]}")
+  args+=("${RPS[jinx.$round]}" "${RPS[haproxy.$round]}" "${RPS[haproxy-mt.$round]}"
+    "${P50[direct.$round]}" "${P50[jinx.$round]}" "${P50[haproxy.$round]}"
+    "${P50[haproxy-mt.$round]}")
 done
 python3 - "${args[@]}" <<'EOF'
 import statistics, sys
 v = list(map(float, sys.argv[1:]))
-rounds = [v[i:i + 5] for i in range(0, len(v), 5)]
-ratio = statistics.median(rj / rh for rj, rh, _, _, _ in rounds)
-added_j = statistics.median(pj - pd for _, _, pd, pj, _ in rounds)
-added_h = statistics.median(ph - pd for _, _, pd, _, ph in rounds)
-print(f"jinx/haproxy requests/s, median of {len(rounds)} rounds: {ratio:.2f}x (target >= 1.0x)")
+rounds = [v[i:i + 7] for i in range(0, len(v), 7)]
+med = statistics.median
+ratio = med(r[0] / r[1] for r in rounds)
+ratio_mt = med(r[0] / r[2] for r in rounds)
+added_j = med(r[4] - r[3] for r in rounds)
+added_h = med(r[5] - r[3] for r in rounds)
+added_mt = med(r[6] - r[3] for r in rounds)
+print(f"jinx/haproxy requests/s, median of {len(rounds)} rounds: {ratio:.2f}x (target >= 1.0x);"
+      f" against haproxy with a thread per core: {ratio_mt:.2f}x")
 print(f"added p50, medians: jinx {added_j:.3f} ms, haproxy {added_h:.3f} ms"
-      " (target: jinx <= haproxy)")
+      f" (target: jinx <= haproxy); haproxy with a thread per core {added_mt:.3f} ms")
 EOF
