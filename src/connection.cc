@@ -33,6 +33,8 @@ Connection::Connection(Proxy& proxy, uint64_t id)
   upstream_.data = this;
   connect_req_.data = this;
   up_.bind(reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&upstream_));
+  // The client's socket has TCP_NODELAY from the listener (proxy.cc).
+  up_.nodelay_from_second_write();
   down_.bind(reinterpret_cast<uv_stream_t*>(&upstream_), reinterpret_cast<uv_stream_t*>(&client_));
   opened_at_ = uv_hrtime();
   if (proxy.spec().protocol == ProxyProtocol::http) {
@@ -231,7 +233,6 @@ void Connection::on_connected(int status) {
   }
   timer_.stop();
   connected_ = true;
-  uv_tcp_nodelay(&upstream_, 1);
   if (context_.events().wants("conn_upstream")) {
     sockaddr_storage peer{};
     int len = sizeof peer;
@@ -338,6 +339,12 @@ void Connection::end_delivered(Direction dir) {
     close(first_end_ == Direction::downstream ? CloseReason::upstream_closed
                                               : CloseReason::client_closed);
   }
+}
+
+bool Connection::closes_after_end(Direction dir) const {
+  // Not while winding down: the linger counts the FIN shutdown(2) sent.
+  const RelayDirection& other = dir == Direction::upstream ? down_ : up_;
+  return other.end_delivered() && connected_ && !closing_ && !answering_only_;
 }
 
 void Connection::toxic_close(ToxicIndex toxic, bool reset) {

@@ -82,6 +82,7 @@ class Connection final : public DirectionOwner {
   void end_delivered(Direction dir) override;
   void backpressure_changed() override;
   void toxic_close(ToxicIndex toxic, bool reset) override;
+  bool closes_after_end(Direction dir) const override;
 
   // Intrusive list of the proxy's open connections.
   Connection* prev = nullptr;

@@ -179,7 +179,13 @@ void RelayDirection::sink_connected() {
   check_flushed();
 }
 
+void RelayDirection::set_nodelay() {
+  nodelay_later_ = false;
+  uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(sink_), 1);
+}
+
 void RelayDirection::write(Chunk&& chunk) {
+  before_write();
   uv_buf_t buf = uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size()));
   if (writes_pending_ == 0) {
     // Most writes fit in the socket buffer at once: no request, no callback.
@@ -236,6 +242,12 @@ void RelayDirection::shutdown_sink() {
   if (shutting_down_) return;
   shutting_down_ = true;
   uv_os_fd_t fd = -1;
+  if (writes_pending_ == 0 && owner_.closes_after_end(dir_)) {
+    // The connection closes now, and close(2) sends the FIN.
+    end_delivered_ = true;
+    owner_.end_delivered(dir_);
+    return;
+  }
   if (writes_pending_ == 0 && uv_fileno(reinterpret_cast<uv_handle_t*>(sink_), &fd) == 0) {
     // Nothing queued: the FIN goes now. uv_shutdown would first wait for
     // the socket to be writable, which costs two epoll_ctl calls and a
@@ -294,6 +306,7 @@ void RelayDirection::splice_available() {
     const bool drained = static_cast<size_t>(in) < pipe->capacity();
     auto left = static_cast<size_t>(in);
     while (left > 0) {
+      before_write();
       ssize_t out =
           splice(pipe->read_end(), nullptr, sink, nullptr, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (out > 0) {

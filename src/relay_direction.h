@@ -67,6 +67,10 @@ class DirectionOwner {
   virtual void backpressure_changed() = 0;
   // A toxic of this direction ends the connection.
   virtual void toxic_close(ToxicIndex toxic, bool reset) = 0;
+  // Whether the connection closes its sockets as soon as `dir`'s FIN is
+  // delivered (the other direction ended already): close(2) then sends the
+  // FIN, and shutdown(2) would be one system call more.
+  virtual bool closes_after_end(Direction /*dir*/) const { return false; }
 
  protected:
   ~DirectionOwner() = default;
@@ -102,6 +106,11 @@ class RelayDirection final : public PipelineOwner {
   void unblock(unsigned reason);
   // The sink's socket is connected: flush what waited for it.
   void sink_connected();
+  // Turns TCP_NODELAY on for the sink just before its second write, not
+  // at connect: Nagle holds a small write back only while an earlier one
+  // is unacknowledged, so a short connection that writes once spares the
+  // setsockopt(2).
+  void nodelay_from_second_write() { nodelay_later_ = true; }
   // Re-arms the stage timer after the pipeline changed.
   void arm_timer();
   void on_timer();
@@ -155,6 +164,11 @@ class RelayDirection final : public PipelineOwner {
   static void on_write(uv_write_t* req, int status);
   static void on_shutdown(uv_shutdown_t* req, int status);
   void write(Chunk&& chunk);
+  // Called before each write to the sink (nodelay_from_second_write).
+  void before_write() {
+    if (nodelay_later_ && (bytes_delivered_ > 0 || writes_pending_ > 0)) set_nodelay();
+  }
+  void set_nodelay();
   // Empties the splice pipe of `bytes`: into chunks for the sink, or away.
   void drain_pipe(size_t bytes, bool keep);
   void shutdown_sink();
@@ -188,6 +202,7 @@ class RelayDirection final : public PipelineOwner {
   bool shutting_down_ = false;
   bool close_when_flushed_ = false;
   bool winding_ = false;
+  bool nodelay_later_ = false;
   ToxicIndex close_toxic_;
 };
 
