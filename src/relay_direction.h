@@ -30,8 +30,10 @@
 //
 // With no stage and nothing held, bytes skip all of the above: they go from
 // source to sink by splice(2) through a pipe, without a copy through user
-// memory (splice_pipe.h). Whatever the sink cannot take at once becomes
-// ordinary chunks on the write path, so flow control stays the same.
+// memory (splice_pipe.h). Whatever the sink cannot take at once stays in
+// the pipe, which the direction then keeps (parks) and empties into the
+// sink as it takes more, reading nothing meanwhile: held bytes and flow
+// control stay as for chunks, without copying the rest out and back in.
 #pragma once
 
 #include <uv.h>
@@ -45,6 +47,8 @@
 #include "scenario.h"
 
 namespace jinx {
+
+class SplicePipe;
 
 // What a direction reports to the connection that owns it (and only that:
 // the direction reads, holds and writes on its own). A TCP connection is
@@ -125,7 +129,7 @@ class RelayDirection final : public PipelineOwner {
   // no stage that would hold or change them, the sink connected and idle.
   bool can_splice() const {
     return pipeline_.transparent() && sink_ready_ && waiting_.empty() && writes_pending_ == 0 &&
-           !stopped_ && !shutting_down_ && !close_when_flushed_;
+           parked_ == nullptr && !stopped_ && !shutting_down_ && !close_when_flushed_;
   }
   // The source is readable and can_splice() held: move what is there.
   void splice_available();
@@ -169,8 +173,15 @@ class RelayDirection final : public PipelineOwner {
     if (nodelay_later_ && (bytes_delivered_ > 0 || writes_pending_ > 0)) set_nodelay();
   }
   void set_nodelay();
-  // Empties the splice pipe of `bytes`: into chunks for the sink, or away.
-  void drain_pipe(size_t bytes, bool keep);
+  // The sink is full with `bytes` still in the shared pipe: this direction
+  // keeps the pipe (SplicePipe::take) and splices the rest once the sink
+  // can take more, instead of copying them out and back in.
+  void park(size_t bytes);
+  // Moves what the parked pipe holds to the sink, as far as it takes it.
+  void unpark();
+  // Writes the parked pipe's first bytes through libuv, whose write
+  // callback says when the sink can take more.
+  void write_parked_head();
   void shutdown_sink();
   void release(size_t bytes);
   void delivered(size_t bytes);
@@ -203,6 +214,9 @@ class RelayDirection final : public PipelineOwner {
   bool close_when_flushed_ = false;
   bool winding_ = false;
   bool nodelay_later_ = false;
+  bool shutdown_when_unparked_ = false;  // the FIN waits for the parked bytes
+  SplicePipe* parked_ = nullptr;         // the pipe holding bytes for a full sink
+  size_t parked_bytes_ = 0;
   ToxicIndex close_toxic_;
 };
 
