@@ -16,6 +16,7 @@ bool splice_disabled() {
 }
 
 SplicePipe* shared = nullptr;
+size_t pipes = 0;  // open: shared, parked by a direction, or spare
 std::vector<SplicePipe*>& spares() {
   static auto* list = new std::vector<SplicePipe*>;
   return *list;
@@ -24,6 +25,7 @@ std::vector<SplicePipe*>& spares() {
 }  // namespace
 
 SplicePipe* SplicePipe::create() {
+  if (pipes >= kMaxPipes) return nullptr;
   auto* p = new SplicePipe;
   if (pipe2(p->fds_, O_NONBLOCK | O_CLOEXEC) != 0) {
     delete p;
@@ -34,10 +36,12 @@ SplicePipe* SplicePipe::create() {
   fcntl(p->fds_[1], F_SETPIPE_SZ, 1 << 20);
   int size = fcntl(p->fds_[1], F_GETPIPE_SZ);
   p->capacity_ = size > 0 ? static_cast<size_t>(size) : 65536;
+  ++pipes;
   return p;
 }
 
 SplicePipe::~SplicePipe() {
+  if (fds_[0] >= 0) --pipes;
   for (int fd : fds_) {
     if (fd >= 0) ::close(fd);
   }
@@ -64,11 +68,7 @@ SplicePipe* SplicePipe::take() {
 }
 
 void SplicePipe::give_back(SplicePipe* pipe) {
-  if (spares().size() < kSpares) {
-    spares().push_back(pipe);
-  } else {
-    delete pipe;
-  }
+  spares().push_back(pipe);
 }
 
 void SplicePipe::discard(SplicePipe* pipe) {

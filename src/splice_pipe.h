@@ -5,7 +5,10 @@
 // direction that finds its sink full takes the shared pipe with what is
 // left in it (take()) instead of copying those bytes out; the next get()
 // then hands out a spare pipe. A direction gives its pipe back empty
-// (give_back()), and up to kSpares wait for the next full sink.
+// (give_back()) for the next full sink. At most kMaxPipes exist: their
+// descriptors come out of the few the session keeps beside the two per
+// connection (session.cc), and with all of them parked, get() says no and
+// directions read and write through memory until one comes back.
 #pragma once
 
 #include <sys/types.h>
@@ -21,7 +24,7 @@ class SplicePipe {
   static SplicePipe* get();
   // Hands the shared pipe, with the bytes in it, to the caller.
   static SplicePipe* take();
-  // An emptied pipe comes back for later take()s; closed if enough wait.
+  // An emptied pipe comes back, for the next get().
   static void give_back(SplicePipe* pipe);
   // Closes a pipe whose bytes no longer matter.
   static void discard(SplicePipe* pipe);
@@ -31,7 +34,7 @@ class SplicePipe {
   size_t capacity() const { return capacity_; }
 
  private:
-  static constexpr size_t kSpares = 8;
+  static constexpr size_t kMaxPipes = 4;
   static SplicePipe* create();
   SplicePipe() = default;
   ~SplicePipe();
