@@ -186,7 +186,7 @@ void RelayDirection::set_nodelay() {
 }
 
 void RelayDirection::write(Chunk&& chunk) {
-  before_write();
+  before_write(chunk.size());
   uv_buf_t buf = uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size()));
   if (writes_pending_ == 0) {
     // Most writes fit in the socket buffer at once: no request, no callback.
@@ -316,7 +316,7 @@ void RelayDirection::splice_available() {
     const bool drained = static_cast<size_t>(in) < pipe->capacity();
     auto left = static_cast<size_t>(in);
     while (left > 0) {
-      before_write();
+      before_write(left);
       ssize_t out =
           splice(pipe->read_end(), nullptr, sink, nullptr, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (out > 0) {
@@ -373,7 +373,7 @@ void RelayDirection::unpark() {
   uv_os_fd_t sink = -1;
   uv_fileno(reinterpret_cast<uv_handle_t*>(sink_), &sink);
   while (parked_bytes_ > 0) {
-    before_write();
+    before_write(parked_bytes_);
     ssize_t out = splice(parked_->read_end(), nullptr, sink, nullptr, parked_bytes_,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (out > 0) {

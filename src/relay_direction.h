@@ -110,10 +110,10 @@ class RelayDirection final : public PipelineOwner {
   void unblock(unsigned reason);
   // The sink's socket is connected: flush what waited for it.
   void sink_connected();
-  // Turns TCP_NODELAY on for the sink just before its second write, not
-  // at connect: Nagle holds a small write back only while an earlier one
-  // is unacknowledged, so a short connection that writes once spares the
-  // setsockopt(2).
+  // Turns TCP_NODELAY on for the sink just before its second write (or a
+  // first one longer than a segment), not at connect: Nagle holds a small
+  // segment back only while an earlier one is unacknowledged, so a short
+  // connection that writes a little once spares the setsockopt(2).
   void nodelay_from_second_write() { nodelay_later_ = true; }
   // Re-arms the stage timer after the pipeline changed.
   void arm_timer();
@@ -168,9 +168,13 @@ class RelayDirection final : public PipelineOwner {
   static void on_write(uv_write_t* req, int status);
   static void on_shutdown(uv_shutdown_t* req, int status);
   void write(Chunk&& chunk);
-  // Called before each write to the sink (nodelay_from_second_write).
-  void before_write() {
-    if (nodelay_later_ && (bytes_delivered_ > 0 || writes_pending_ > 0)) set_nodelay();
+  // Called before each write of `bytes` to the sink (see
+  // nodelay_from_second_write). 536 is the smallest MSS a peer may use.
+  void before_write(size_t bytes) {
+    constexpr size_t kOneSegment = 536;
+    if (nodelay_later_ && (bytes_delivered_ > 0 || writes_pending_ > 0 || bytes > kOneSegment)) {
+      set_nodelay();
+    }
   }
   void set_nodelay();
   // The sink is full with `bytes` still in the shared pipe: this direction
