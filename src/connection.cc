@@ -4,8 +4,10 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "address.h"
@@ -32,8 +34,9 @@ Connection::Connection(Proxy& proxy, uint64_t id)
   uv_tcp_init(loop, &upstream_);
   client_.data = this;
   upstream_.data = this;
-  connect_req_.data = this;
   up_.bind(reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&upstream_));
+  // The client's socket has TCP_NODELAY from the listener (proxy.cc).
+  up_.nodelay_from_second_write();
   down_.bind(reinterpret_cast<uv_stream_t*>(&upstream_), reinterpret_cast<uv_stream_t*>(&client_));
   opened_at_ = uv_hrtime();
   if (proxy.spec().protocol == ProxyProtocol::http) {
@@ -172,7 +175,7 @@ void Connection::dial() {
                     [this](const std::string& error) {
                       dialer_ = nullptr;
                       if (error.empty()) {
-                        on_connected(0);
+                        on_connected();
                       } else {
                         upstream_unreachable(error);
                       }
@@ -189,59 +192,65 @@ void Connection::on_connect_timeout() {
 }
 
 void Connection::connect_to(const sockaddr* addr) {
-  connecting_ = true;
-  int err = uv_tcp_connect(&connect_req_, &upstream_, addr, [](uv_connect_t* req, int status) {
-    static_cast<Connection*>(req->data)->on_connected(status);
-  });
-  if (err != 0) {
-    connecting_ = false;
-    upstream_unreachable("cannot connect to " + format_sockaddr(addr) + ": " + uv_strerror(err));
+  // The socket is jinx's own, not uv_tcp_connect's: on loopback the
+  // handshake is over by the time connect() returns, and the socket then
+  // goes to libuv already connected. uv_tcp_connect would watch it for
+  // POLLOUT, ask SO_ERROR, then stop watching (two more system calls and
+  // a loop turn before the upstream's first bytes are read).
+  const std::string name = join_host_port(proxy_.spec().upstream_host, proxy_.spec().upstream_port);
+  socklen_t len = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0 || (connect(fd, addr, len) != 0 && errno != EINPROGRESS)) {
+    int err = uv_translate_sys_error(errno);
+    if (fd >= 0) ::close(fd);
+    upstream_unreachable("cannot connect to " + name + ": " + uv_strerror(err));
     return;
   }
-  // Read the upstream from now on: its socket then joins epoll once, for
-  // the connect and the reads, where starting to read after the connect
-  // costs two more epoll_ctl calls. libuv reports the connect before any
-  // read, so nothing is read before on_connected().
-  down_.sink_connected();  // the client was connected all along
-  down_.unblock(RelayDirection::kNotConnected);
-  // On loopback the handshake is over by the time connect() returns: relay
-  // at once, as haproxy does, instead of a loop turn later when libuv
-  // reports the connect, and another for the client's first read. libuv's
-  // report still comes, and on_connected() then only checks it.
-  if (handshake_done(&upstream_)) {
-    on_connected(0);
-    if (!closing_) up_.splice_now();
-  }
-}
-
-bool Connection::handshake_done(uv_tcp_t* tcp) {
-  uv_os_fd_t fd = -1;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd) != 0) return false;
-  // A connecting socket turns writable once connected; a failed one also
-  // says POLLERR, and is left for libuv to report.
-  pollfd p{fd, POLLOUT, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) == 0 &&
-         (p.revents & POLLOUT) != 0;
-}
-
-void Connection::on_connected(int status) {
-  connecting_ = false;
-  if (closing_ || status == UV_ECANCELED) return;
-  if (connected_) {
-    // Relaying since connect_to() saw the handshake done; a reset since
-    // then is the upstream's, not an unreachable upstream.
-    if (status < 0) on_peer_error(Direction::downstream, status);
+  int status = handshake_status(fd);
+  if (status == kStillConnecting) {
+    // Not yet (a real network, or a full accept queue): a Dialer watches
+    // the socket and hands it over once connected.
+    dialer_ =
+        Dialer::watch(context_.loop(), fd, name, &upstream_, [this](const std::string& error) {
+          dialer_ = nullptr;
+          if (error.empty()) {
+            on_connected();
+          } else {
+            upstream_unreachable(error);
+          }
+        });
     return;
   }
+  if (status == 0) status = uv_tcp_open(&upstream_, fd);
   if (status != 0) {
-    upstream_unreachable("cannot connect to " +
-                         join_host_port(proxy_.spec().upstream_host, proxy_.spec().upstream_port) +
-                         ": " + uv_strerror(status));
+    ::close(fd);
+    upstream_unreachable("cannot connect to " + name + ": " + uv_strerror(status));
     return;
   }
+  // Relay at once, as haproxy does: the client's first bytes are likely
+  // there already.
+  on_connected();
+  if (!closing_) up_.splice_now();
+}
+
+int Connection::handshake_status(int fd) {
+  // A connecting socket turns writable once connected; a failed one also
+  // says POLLERR, and SO_ERROR says why.
+  pollfd p{fd, POLLOUT, 0};
+  if (poll(&p, 1, 0) != 1) return kStillConnecting;
+  if ((p.revents & (POLLERR | POLLHUP)) != 0) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    return uv_translate_sys_error(err != 0 ? err : ECONNREFUSED);
+  }
+  return (p.revents & POLLOUT) != 0 ? 0 : kStillConnecting;
+}
+
+void Connection::on_connected() {
+  if (closing_) return;
   timer_.stop();
   connected_ = true;
-  uv_tcp_nodelay(&upstream_, 1);
   if (context_.events().wants("conn_upstream")) {
     sockaddr_storage peer{};
     int len = sizeof peer;
@@ -348,6 +357,12 @@ void Connection::end_delivered(Direction dir) {
     close(first_end_ == Direction::downstream ? CloseReason::upstream_closed
                                               : CloseReason::client_closed);
   }
+}
+
+bool Connection::closes_after_end(Direction dir) const {
+  // Not while winding down: the linger counts the FIN shutdown(2) sent.
+  const RelayDirection& other = dir == Direction::upstream ? down_ : up_;
+  return other.end_delivered() && connected_ && !closing_ && !answering_only_;
 }
 
 void Connection::toxic_close(ToxicIndex toxic, bool reset) {

@@ -82,6 +82,7 @@ class Connection final : public DirectionOwner {
   void end_delivered(Direction dir) override;
   void backpressure_changed() override;
   void toxic_close(ToxicIndex toxic, bool reset) override;
+  bool closes_after_end(Direction dir) const override;
 
   // Intrusive list of the proxy's open connections.
   Connection* prev = nullptr;
@@ -91,11 +92,13 @@ class Connection final : public DirectionOwner {
   ~Connection();
   void dial();
   void connect_to(const sockaddr* addr);
-  void on_connected(int status);
+  void on_connected();
   // The dial failed: close, or on an HTTP proxy that may answer requests
   // itself, carry on without the upstream.
   void upstream_unreachable(std::string error);
-  static bool handshake_done(uv_tcp_t* tcp);
+  // 0 once connected, kStillConnecting, or why it failed (a libuv error).
+  static constexpr int kStillConnecting = 1;
+  static int handshake_status(int fd);
   void on_peer_error(Direction source_dir, int status);
   void on_handle_closed();
   void wind_down();
@@ -120,8 +123,7 @@ class Connection final : public DirectionOwner {
   void on_connect_timeout();
   void on_watch_tick();
   MicroTimer timer_;
-  uv_connect_t connect_req_;
-  Dialer* dialer_ = nullptr;         // while dialling an upstream given by name
+  Dialer* dialer_ = nullptr;         // while dialling a name, or a connect not done at once
   RelayDirection up_;                // client -> upstream
   RelayDirection down_;              // upstream -> client
   std::unique_ptr<HttpLayer> http_;  // on an HTTP proxy: follows the requests (http_layer.h)
@@ -139,7 +141,6 @@ class Connection final : public DirectionOwner {
   bool answering_only_ = false;
   std::string unreachable_;
   bool client_ended_ = false;  // the client sent its FIN
-  bool connecting_ = false;
   bool connected_ = false;
   bool closing_ = false;   // no more relaying: winding down or finished
   bool winding_ = false;   // waiting for the peers to take the bytes

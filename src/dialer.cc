@@ -40,6 +40,13 @@ Dialer* Dialer::start(uv_loop_t* loop, Resolver& resolver, const std::string& ho
   return self;
 }
 
+Dialer* Dialer::watch(uv_loop_t* loop, int fd, const std::string& name, uv_tcp_t* target,
+                      Done done) {
+  auto* self = new Dialer(loop, target, std::move(done), name);
+  self->watch_attempt(fd, name);
+  return self;
+}
+
 uint64_t Dialer::attempt_timeout_ms(uint64_t remaining_ms, size_t addresses_left) {
   constexpr uint64_t kSaneMinimum = 2000;
   uint64_t share = remaining_ms / std::max<size_t>(addresses_left, 1);
@@ -74,19 +81,23 @@ bool Dialer::start_attempt(const SocketAddress& address) {
     ::close(fd);
     return false;
   }
-  // Writable once connected or failed (SO_ERROR tells which).
-  attempt_ = new Attempt{{}, this, fd, text};
-  uv_poll_init_socket(loop_, &attempt_->poll, fd);
-  attempt_->poll.data = attempt_;
-  uv_poll_start(&attempt_->poll, UV_WRITABLE, [](uv_poll_t* p, int status, int /*events*/) {
-    static_cast<Attempt*>(p->data)->owner->on_attempt_ready(status);
-  });
+  watch_attempt(fd, std::move(text));
   uint64_t now = uv_now(loop_);
   uint64_t remaining = deadline_ > now ? deadline_ - now : 0;
   uv_timer_start(
       &timer_, [](uv_timer_t* t) { static_cast<Dialer*>(t->data)->on_attempt_timeout(); },
       attempt_timeout_ms(remaining, addresses_.size() - next_ + 1), 0);
   return true;
+}
+
+void Dialer::watch_attempt(int fd, std::string address) {
+  // Writable once connected or failed (SO_ERROR tells which).
+  attempt_ = new Attempt{{}, this, fd, std::move(address)};
+  uv_poll_init_socket(loop_, &attempt_->poll, fd);
+  attempt_->poll.data = attempt_;
+  uv_poll_start(&attempt_->poll, UV_WRITABLE, [](uv_poll_t* p, int status, int /*events*/) {
+    static_cast<Attempt*>(p->data)->owner->on_attempt_ready(status);
+  });
 }
 
 void Dialer::on_attempt_ready(int status) {
@@ -111,6 +122,10 @@ void Dialer::on_attempt_ready(int status) {
     ::close(fd);
   } else {
     abandon_attempt();
+  }
+  if (addresses_.empty()) {  // watch(): one socket, no other address to try
+    finish("cannot connect to " + name_ + ": " + uv_strerror(err));
+    return;
   }
   failures_.push_back(address + ": " + uv_strerror(err));
   uv_timer_stop(&timer_);

@@ -40,6 +40,12 @@ class Dialer {
   // `done` runs later on the loop, never from inside start().
   static Dialer* start(uv_loop_t* loop, Resolver& resolver, const std::string& host, uint16_t port,
                        uint64_t timeout_ms, uv_tcp_t* target, Done done);
+  // Waits for `fd`, a socket already connecting (to the address `name`
+  // stands for), and hands it to `target` as start() would; the error is
+  // then "cannot connect to NAME: WHY". No deadline of its own: the caller
+  // cancels it when its connect timeout passes.
+  static Dialer* watch(uv_loop_t* loop, int fd, const std::string& name, uv_tcp_t* target,
+                       Done done);
   // `done` will not run; the attempt in flight is closed. The dialer frees
   // itself: do not use it afterwards.
   void cancel();
@@ -59,6 +65,8 @@ class Dialer {
   void on_resolved(std::vector<SocketAddress> addresses, const std::string& error);
   void try_next();
   bool start_attempt(const SocketAddress& address);
+  // Watches `fd` until it is writable (connected, or failed).
+  void watch_attempt(int fd, std::string address);
   void on_attempt_ready(int status);
   void on_attempt_timeout();
   void abandon_attempt();

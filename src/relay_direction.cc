@@ -31,6 +31,7 @@ RelayDirection::RelayDirection(DirectionOwner& owner, Direction dir, uint64_t ca
 
 RelayDirection::~RelayDirection() {
   if (read_block_ != nullptr) read_block_->release();
+  if (parked_ != nullptr) SplicePipe::discard(parked_);
 }
 
 Micros RelayDirection::now() const {
@@ -179,7 +180,13 @@ void RelayDirection::sink_connected() {
   check_flushed();
 }
 
+void RelayDirection::set_nodelay() {
+  nodelay_later_ = false;
+  uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(sink_), 1);
+}
+
 void RelayDirection::write(Chunk&& chunk) {
+  before_write(chunk.size());
   uv_buf_t buf = uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size()));
   if (writes_pending_ == 0) {
     // Most writes fit in the socket buffer at once: no request, no callback.
@@ -229,13 +236,28 @@ void RelayDirection::on_write(uv_write_t* uv_req, int status) {
   }
   self->delivered(size);
   self->drop_idle_block();
+  if (self->parked_ != nullptr) {
+    // The sink took the pipe's head: the rest follows (unpark reads again).
+    if (self->writes_pending_ == 0 && !self->stopped_) self->unpark();
+    return;
+  }
   if (self->writes_pending_ == 0 && (self->blocked_ & kSinkBusy) != 0) self->unblock(kSinkBusy);
 }
 
 void RelayDirection::shutdown_sink() {
+  if (parked_ != nullptr) {
+    shutdown_when_unparked_ = true;  // after the bytes still in the pipe
+    return;
+  }
   if (shutting_down_) return;
   shutting_down_ = true;
   uv_os_fd_t fd = -1;
+  if (writes_pending_ == 0 && owner_.closes_after_end(dir_)) {
+    // The connection closes now, and close(2) sends the FIN.
+    end_delivered_ = true;
+    owner_.end_delivered(dir_);
+    return;
+  }
   if (writes_pending_ == 0 && uv_fileno(reinterpret_cast<uv_handle_t*>(sink_), &fd) == 0) {
     // Nothing queued: the FIN goes now. uv_shutdown would first wait for
     // the socket to be writable, which costs two epoll_ctl calls and a
@@ -294,6 +316,7 @@ void RelayDirection::splice_available() {
     const bool drained = static_cast<size_t>(in) < pipe->capacity();
     auto left = static_cast<size_t>(in);
     while (left > 0) {
+      before_write(left);
       ssize_t out =
           splice(pipe->read_end(), nullptr, sink, nullptr, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (out > 0) {
@@ -304,35 +327,78 @@ void RelayDirection::splice_available() {
       if (out < 0 && errno == EINTR) continue;
       if (out < 0 && errno != EAGAIN) {
         int err = -errno;
-        drain_pipe(left, /*keep=*/false);
+        // The bytes left in the pipe go with the sink; the next
+        // SplicePipe::get() hands out another pipe.
+        SplicePipe::discard(SplicePipe::take());
         owner_.write_failed(dir_, err);
         return;
       }
-      // The sink is full: the rest waits in chunks, and the ordinary write
-      // path (with its back-pressure) carries on until it has drained.
-      drain_pipe(left, /*keep=*/true);
+      // The sink is full: the rest waits in the pipe, which this direction
+      // keeps until the sink has taken it.
+      park(left);
       return;
     }
     if (drained) return;
   }
 }
 
-void RelayDirection::drain_pipe(size_t bytes, bool keep) {
-  SplicePipe* pipe = SplicePipe::get();
-  while (bytes > 0) {
-    Block* b = Block::take();
-    ssize_t n = read(pipe->read_end(), b->data, bytes < Block::kSize ? bytes : Block::kSize);
-    if (n <= 0) {
-      b->release();
-      return;  // cannot happen: the bytes are in the pipe
-    }
-    bytes -= static_cast<size_t>(n);
-    Chunk chunk(b, 0, static_cast<uint32_t>(n), now());
-    if (!keep) continue;
-    held_ += chunk.size();
-    if (held_ >= cap_) block(kBackpressure);
-    deliver(std::move(chunk));
+void RelayDirection::park(size_t bytes) {
+  parked_ = SplicePipe::take();
+  parked_bytes_ = bytes;
+  held_ += bytes;
+  if (held_ >= cap_) block(kBackpressure);
+  block(kSinkBusy);  // nothing more is read until the pipe is empty
+  write_parked_head();
+  // libuv wrote it at once: the sink had room again.
+  if (!stopped_ && parked_ != nullptr && writes_pending_ == 0) unpark();
+}
+
+void RelayDirection::write_parked_head() {
+  // A few KiB through libuv: its callback comes once the sink took them,
+  // and the rest of the pipe follows by splice.
+  constexpr size_t kHead = 16 * 1024;
+  Block* b = Block::take();
+  size_t want = parked_bytes_ < kHead ? parked_bytes_ : kHead;
+  ssize_t n = read(parked_->read_end(), b->data, want);
+  if (n <= 0) {  // cannot happen: the bytes are in the pipe
+    b->release();
+    return;
   }
+  parked_bytes_ -= static_cast<size_t>(n);
+  // held_ counted these bytes when they were parked.
+  write(Chunk(b, 0, static_cast<uint32_t>(n), now()));
+}
+
+void RelayDirection::unpark() {
+  uv_os_fd_t sink = -1;
+  uv_fileno(reinterpret_cast<uv_handle_t*>(sink_), &sink);
+  while (parked_bytes_ > 0) {
+    before_write(parked_bytes_);
+    ssize_t out = splice(parked_->read_end(), nullptr, sink, nullptr, parked_bytes_,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (out > 0) {
+      parked_bytes_ -= static_cast<size_t>(out);
+      delivered(static_cast<size_t>(out));
+      if (stopped_) return;
+      continue;
+    }
+    if (out < 0 && errno == EINTR) continue;
+    if (out < 0 && errno != EAGAIN) {
+      owner_.write_failed(dir_, -errno);
+      return;
+    }
+    // Full again: wait for the sink once more, unless libuv wrote at once.
+    write_parked_head();
+    if (stopped_ || writes_pending_ > 0) return;
+  }
+  SplicePipe::give_back(parked_);
+  parked_ = nullptr;
+  if (shutdown_when_unparked_) {
+    shutdown_when_unparked_ = false;
+    shutdown_sink();
+    if (stopped_) return;
+  }
+  if (writes_pending_ == 0 && (blocked_ & kSinkBusy) != 0) unblock(kSinkBusy);
 }
 
 void RelayDirection::delivered(size_t bytes) {
@@ -413,6 +479,8 @@ void RelayDirection::wind_down() {
 
 void RelayDirection::stop() {
   stopped_ = true;
+  if (parked_ != nullptr) SplicePipe::discard(parked_);
+  parked_ = nullptr;
   reading_ = false;  // the socket is being closed; libuv stops reading it
   timer_.stop();
   waiting_.clear();

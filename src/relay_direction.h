@@ -30,8 +30,10 @@
 //
 // With no stage and nothing held, bytes skip all of the above: they go from
 // source to sink by splice(2) through a pipe, without a copy through user
-// memory (splice_pipe.h). Whatever the sink cannot take at once becomes
-// ordinary chunks on the write path, so flow control stays the same.
+// memory (splice_pipe.h). Whatever the sink cannot take at once stays in
+// the pipe, which the direction then keeps (parks) and empties into the
+// sink as it takes more, reading nothing meanwhile: held bytes and flow
+// control stay as for chunks, without copying the rest out and back in.
 #pragma once
 
 #include <uv.h>
@@ -45,6 +47,8 @@
 #include "scenario.h"
 
 namespace jinx {
+
+class SplicePipe;
 
 // What a direction reports to the connection that owns it (and only that:
 // the direction reads, holds and writes on its own). A TCP connection is
@@ -67,6 +71,10 @@ class DirectionOwner {
   virtual void backpressure_changed() = 0;
   // A toxic of this direction ends the connection.
   virtual void toxic_close(ToxicIndex toxic, bool reset) = 0;
+  // Whether the connection closes its sockets as soon as `dir`'s FIN is
+  // delivered (the other direction ended already): close(2) then sends the
+  // FIN, and shutdown(2) would be one system call more.
+  virtual bool closes_after_end(Direction /*dir*/) const { return false; }
 
  protected:
   ~DirectionOwner() = default;
@@ -102,6 +110,11 @@ class RelayDirection final : public PipelineOwner {
   void unblock(unsigned reason);
   // The sink's socket is connected: flush what waited for it.
   void sink_connected();
+  // Turns TCP_NODELAY on for the sink just before its second write (or a
+  // first one longer than a segment), not at connect: Nagle holds a small
+  // segment back only while an earlier one is unacknowledged, so a short
+  // connection that writes a little once spares the setsockopt(2).
+  void nodelay_from_second_write() { nodelay_later_ = true; }
   // Re-arms the stage timer after the pipeline changed.
   void arm_timer();
   void on_timer();
@@ -116,7 +129,7 @@ class RelayDirection final : public PipelineOwner {
   // no stage that would hold or change them, the sink connected and idle.
   bool can_splice() const {
     return pipeline_.transparent() && sink_ready_ && waiting_.empty() && writes_pending_ == 0 &&
-           !stopped_ && !shutting_down_ && !close_when_flushed_;
+           parked_ == nullptr && !stopped_ && !shutting_down_ && !close_when_flushed_;
   }
   // The source is readable and can_splice() held: move what is there.
   void splice_available();
@@ -155,8 +168,24 @@ class RelayDirection final : public PipelineOwner {
   static void on_write(uv_write_t* req, int status);
   static void on_shutdown(uv_shutdown_t* req, int status);
   void write(Chunk&& chunk);
-  // Empties the splice pipe of `bytes`: into chunks for the sink, or away.
-  void drain_pipe(size_t bytes, bool keep);
+  // Called before each write of `bytes` to the sink (see
+  // nodelay_from_second_write). 536 is the smallest MSS a peer may use.
+  void before_write(size_t bytes) {
+    constexpr size_t kOneSegment = 536;
+    if (nodelay_later_ && (bytes_delivered_ > 0 || writes_pending_ > 0 || bytes > kOneSegment)) {
+      set_nodelay();
+    }
+  }
+  void set_nodelay();
+  // The sink is full with `bytes` still in the shared pipe: this direction
+  // keeps the pipe (SplicePipe::take) and splices the rest once the sink
+  // can take more, instead of copying them out and back in.
+  void park(size_t bytes);
+  // Moves what the parked pipe holds to the sink, as far as it takes it.
+  void unpark();
+  // Writes the parked pipe's first bytes through libuv, whose write
+  // callback says when the sink can take more.
+  void write_parked_head();
   void shutdown_sink();
   void release(size_t bytes);
   void delivered(size_t bytes);
@@ -188,6 +217,10 @@ class RelayDirection final : public PipelineOwner {
   bool shutting_down_ = false;
   bool close_when_flushed_ = false;
   bool winding_ = false;
+  bool nodelay_later_ = false;
+  bool shutdown_when_unparked_ = false;  // the FIN waits for the parked bytes
+  SplicePipe* parked_ = nullptr;         // the pipe holding bytes for a full sink
+  size_t parked_bytes_ = 0;
   ToxicIndex close_toxic_;
 };
 

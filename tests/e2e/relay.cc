@@ -1,5 +1,8 @@
 // The relay with no toxic: bytes intact, half-close both ways, resets,
 // unreachable upstreams, numbering, backpressure (SPEC 6).
+#include <poll.h>
+#include <sys/socket.h>
+
 #include "e2e.h"
 
 using namespace jinx_test;
@@ -116,6 +119,33 @@ TEST_SUITE("relay") {
     CHECK_FALSE(close["error"].get<std::string>().empty());
     CHECK(close["bytes_up"] == 0);
     CHECK(close["bytes_down"] == 0);
+  }
+
+  TEST_CASE("relay: an upstream that connects only after a retried SYN still relays") {
+    // The upstream's accept queue is full, so it drops jinx's SYN and the
+    // connect is still in progress when connect() returns (as on a real
+    // network): jinx watches the socket until the retried SYN connects.
+    uint16_t port = 0;
+    Socket listener = listen_any(&port, /*backlog=*/0);
+    Socket filler = connect_or_throw(address(port));  // fills the queue
+    auto jinx = JinxProcess::run(proxy_toml("late", address(port), "connect_timeout = \"10s\""));
+    INFO(jinx->describe());
+    Socket c = connect_or_throw(jinx->listen_address("late"));
+    REQUIRE(send_all(c.fd(), "hello").ok());
+    jinx->wait_event(ev("conn_open").with("conn", 1));
+    Socket taken(accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));  // frees the queue
+    REQUIRE(taken.valid());
+    pollfd p{listener.fd(), POLLIN, 0};
+    REQUIRE(poll(&p, 1, 5000) == 1);  // the SYN is retried after about 1 s
+    Socket up(accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(up.valid());
+    IoResult request = read_exactly(up.fd(), 5);
+    CHECK(request.data == "hello");
+    REQUIRE(send_all(up.fd(), "world").ok());
+    IoResult reply = read_exactly(c.fd(), 5);
+    CHECK(reply.data == "world");
+    json upstream = jinx->wait_event(ev("conn_upstream").with("conn", 1));
+    CHECK(upstream["connect_ms"].get<double>() > 500);  // the retried SYN, not the first
   }
 
   TEST_CASE("relay: connections are numbered in accept order and described by events") {
