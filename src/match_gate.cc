@@ -28,16 +28,6 @@ void MatchGate::left(size_t bytes) {
 }
 
 void MatchGate::push(Chunk&& chunk, StageIo& io) {
-  if (waiting_.empty()) {  // the common case: nothing to queue behind
-    if (picked(chunk)) {
-      enter(std::move(chunk), io);
-      return;
-    }
-    if (held_ == 0) {
-      io.emit(std::move(chunk));
-      return;
-    }
-  }
   waiting_.push_back(std::move(chunk));
   drain(io);
 }
