@@ -182,7 +182,7 @@ void RequestHead::headers_done(StageIo& io) {
     layer_.needs_upstream();
     return;
   }
-  picks_ = ex.picks[static_cast<int>(Direction::upstream)];
+  picks_ = ex.picks_of(Direction::upstream);
   release_ = io.now() + ex.plan.request_delay;
   ex.sent_at = std::max(release_, last_release_);
   release_held(io, release_);
@@ -218,7 +218,7 @@ void ResponseHead::answer_ready(StageIo& io) {
     Block* block = Block::take();
     std::memcpy(block->data, answer.data(), n);
     io.injected(n);
-    picks_ = ex->picks[static_cast<int>(Direction::downstream)];
+    picks_ = ex->picks_of(Direction::downstream);
     out(Chunk(block, 0, static_cast<uint32_t>(n), io.now()), io);
     ex->response_started = true;
     ex->status = ex->plan.answer_status;
@@ -240,7 +240,7 @@ void ResponseHead::headers_done(StageIo& io) {
   if (status / 100 == 1 && status != 101) {  // interim (100 Continue): no exchange ends
     current_ = nullptr;
     HttpExchange* next = layer_.next_to_answer();
-    picks_ = next != nullptr ? next->picks[static_cast<int>(Direction::downstream)] : 0;
+    picks_ = next != nullptr ? next->picks_of(Direction::downstream) : 0;
     release_held(io, 0);
     mode_ = Mode::forward;
     return;
@@ -253,7 +253,7 @@ void ResponseHead::headers_done(StageIo& io) {
     return;
   }
   current_ = ex;
-  picks_ = ex->picks[static_cast<int>(Direction::downstream)];
+  picks_ = ex->picks_of(Direction::downstream);
   ex->status = status;
   ex->headers_at = io.now();
   ex->response_started = true;

@@ -82,7 +82,7 @@ bool HttpLayer::pick_bytes(const ActiveToxic& active, HttpExchange& ex) {
                                             : RandomPurpose::request_bytes_downstream;
     Rng dice = Rng::derive(proxy_.context().seed(), tid, conn_.id(), purpose, ex.number);
     if (!dice.chance(active.toxicity)) continue;
-    ex.picks[static_cast<int>(d)] |= 1U << spec.match_bit;
+    ex.picks_of(d) |= 1U << spec.match_bit;
     picked = true;
   }
   return picked;

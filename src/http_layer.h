@@ -53,6 +53,7 @@ struct HttpExchange {
   // The byte-level toxics with match that picked it, by direction (bits of
   // Chunk::picks, see match_gate.h).
   uint32_t picks[2] = {0, 0};
+  uint32_t& picks_of(Direction d) { return picks[static_cast<int>(d)]; }
   uint64_t bytes_up = 0;  // body bytes of the request
   uint64_t bytes_down = 0;
   bool request_done = false;

@@ -132,11 +132,7 @@ void Loader::load_udp_keys(const toml::table& t, ProxySpec& p) {
     }
   }
   if (const toml::node* n = t.get("max_flows")) {
-    if (!n->is_integer() || *n->value<int64_t>() < 1) {
-      error(*n, "max_flows must be a whole number of flows, at least 1");
-    } else {
-      p.max_flows = static_cast<uint64_t>(*n->value<int64_t>());
-    }
+    if (auto count = to_count(*n, "max_flows", "flows")) p.max_flows = *count;
   }
 }
 

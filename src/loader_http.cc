@@ -74,14 +74,6 @@ void load_match(ValueReader& r, const toml::node& n, ToxicSpec& toxic) {
   toxic.match = std::move(m);
 }
 
-uint64_t read_count(ValueReader& r, const toml::node& n, std::string_view key) {
-  if (!n.is_integer() || *n.value<int64_t>() < 1) {
-    r.error(n, std::string(key) + " must be a whole number, 1 or more");
-    return 0;
-  }
-  return static_cast<uint64_t>(*n.value<int64_t>());
-}
-
 }  // namespace
 
 void load_request_keys(ValueReader& r, const toml::table& t, ToxicSpec& toxic,
@@ -110,8 +102,8 @@ void load_request_keys(ValueReader& r, const toml::table& t, ToxicSpec& toxic,
     toxic.match_bit = (*next_bit)++;
   }
   if (const toml::node* n = t.get("match")) load_match(r, *n, toxic);
-  if (const toml::node* n = t.get("first")) toxic.first = read_count(r, *n, "first");
-  if (const toml::node* n = t.get("nth")) toxic.nth = read_count(r, *n, "nth");
+  if (const toml::node* n = t.get("first")) toxic.first = r.to_count(*n, "first", "requests").value_or(0);
+  if (const toml::node* n = t.get("nth")) toxic.nth = r.to_count(*n, "nth", "requests").value_or(0);
   if (t.get("first") != nullptr && t.get("nth") != nullptr) {
     r.error(*t.get("nth"), "a toxic takes 'first' or 'nth', not both");
   }

@@ -85,11 +85,7 @@ void Loader::load_schedule(const toml::table& t, ToxicSpec& toxic) {
     }
   }
   if (const toml::node* n = t.get("repeat")) {
-    if (!n->is_integer() || *n->value<int64_t>() < 1) {
-      error(*n, "repeat must be a whole number of windows, at least 1");
-    } else {
-      s.repeat = static_cast<uint64_t>(*n->value<int64_t>());
-    }
+    if (auto count = to_count(*n, "repeat", "windows")) s.repeat = *count;
   }
   if (const toml::node* n = t.get("ramp_step")) {
     if (auto d = to_duration(*n, "ramp_step")) {

@@ -37,6 +37,16 @@ std::optional<std::string> ValueReader::get_string(const toml::table& t, std::st
   return node->as_string()->get();
 }
 
+std::optional<uint64_t> ValueReader::to_count(const toml::node& node, std::string_view what,
+                                              std::string_view things) {
+  if (!node.is_integer() || *node.value<int64_t>() < 1) {
+    std::string noun = things.empty() ? "" : " of " + std::string(things);
+    error(node, std::string(what) + " must be a whole number" + noun + ", at least 1");
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(*node.value<int64_t>());
+}
+
 std::optional<Micros> ValueReader::to_duration(const toml::node& node, std::string_view what) {
   if (node.is_number()) {
     error(node, std::string(what) + ": duration needs a unit, e.g. \"250ms\"");

@@ -44,6 +44,9 @@ class ValueReader {
   std::optional<double> to_number(const toml::node& node, Unit unit, std::string_view what);
   // A number, or a ramp { from = X, to = Y }.
   std::optional<Param> to_param(const toml::node& node, Unit unit, std::string_view what);
+  // A whole number, at least 1, of `things` ("windows"; empty: no noun).
+  std::optional<uint64_t> to_count(const toml::node& node, std::string_view what,
+                                   std::string_view things);
 
  private:
   std::optional<double> to_size(const toml::node& node, const std::string& name);
