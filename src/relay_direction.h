@@ -159,7 +159,17 @@ class RelayDirection final : public PipelineOwner {
   struct WriteReq;
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  // The source is readable and splice may not be used: recv(2) into the
+  // read block.
+  void receive();
   void take_read(size_t nread);
+  static int fd_of(uv_stream_t* stream) {
+    uv_os_fd_t fd = -1;
+    uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd);
+    return fd;
+  }
+  int source_fd() const { return fd_of(source_); }
+  int sink_fd() const { return fd_of(sink_); }
   // Gives the read block back once no chunk uses it.
   void drop_idle_block();
   void on_read_end(int status);
