@@ -59,7 +59,7 @@ deb: all
 # UDP: datagrams/s beside direct and socat, memory per idle flow. Then the
 # control API: relay throughput with 100 API requests/s against without,
 # and API requests/s on one keep-alive connection. Then an HTTP proxy
-# against haproxy in mode http (wrk to nginx, 3 rounds).
+# against haproxy in mode http (wrk to nginx, 6 rotating rounds of 5 s).
 bench: all
 	@.ci/install-deps socat haproxy nginx wrk
 	$(BUILD)/tests/bench/jinx_bench --quick --only bulk
