@@ -102,8 +102,12 @@ void load_request_keys(ValueReader& r, const toml::table& t, ToxicSpec& toxic,
     toxic.match_bit = (*next_bit)++;
   }
   if (const toml::node* n = t.get("match")) load_match(r, *n, toxic);
-  if (const toml::node* n = t.get("first")) toxic.first = r.to_count(*n, "first", "requests").value_or(0);
-  if (const toml::node* n = t.get("nth")) toxic.nth = r.to_count(*n, "nth", "requests").value_or(0);
+  if (const toml::node* n = t.get("first")) {
+    toxic.first = r.to_count(*n, "first", "requests").value_or(0);
+  }
+  if (const toml::node* n = t.get("nth")) {
+    toxic.nth = r.to_count(*n, "nth", "requests").value_or(0);
+  }
   if (t.get("first") != nullptr && t.get("nth") != nullptr) {
     r.error(*t.get("nth"), "a toxic takes 'first' or 'nth', not both");
   }

@@ -206,7 +206,9 @@ void RelayDirection::write(Chunk&& chunk) {
     do {
       n = send(sink_fd(), buf.base, buf.len, MSG_DONTWAIT | MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) n = errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : uv_translate_sys_error(errno);
+    if (n < 0) {
+      n = errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : uv_translate_sys_error(errno);
+    }
     if (n == static_cast<ssize_t>(chunk.size())) {
       delivered(chunk.size());
       return;
