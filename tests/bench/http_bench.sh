@@ -2,7 +2,7 @@
 # The HTTP proxy's benchmark (issue 13): wrk (keep-alive, 1 KiB responses)
 # against nginx directly, through jinx's HTTP proxy with no request toxic,
 # and through haproxy in `mode http`. Prints requests/s and p50 latency of
-# each, and jinx's figures against haproxy's (targets: requests/s >= 1.0x,
+# each, the proxies' CPU time per request, and jinx's figures against haproxy's (targets: requests/s >= 1.0x,
 # added p50 <= haproxy's), as medians over ROUNDS rounds (default 6) in
 # rotating order: this machine's speed drifts by 20 % and more from one
 # run to the next, so many short rounds say more than a few long ones. haproxy runs with one thread, as in jinx_bench's TCP
@@ -85,6 +85,8 @@ protocol = "http"
 EOF
 "$JINX" run --quiet --no-progress jinx.toml >jinx.events 2>jinx.err &
 pids+=($!)
+declare -A PID
+PID[jinx]=$!
 wait_port "$JPORT"
 
 # haproxy_cfg PORT NBTHREAD-LINE: a config on stdout.
@@ -110,23 +112,37 @@ HPORT=$(free_port)
 haproxy_cfg "$HPORT" "nbthread 1" >haproxy.cfg
 "$HAPROXY" -f haproxy.cfg -db >haproxy.log 2>&1 &
 pids+=($!)
+PID[haproxy]=$!
 wait_port "$HPORT"
 MPORT=$(free_port)
 haproxy_cfg "$MPORT" "" >haproxy-mt.cfg
 "$HAPROXY" -f haproxy-mt.cfg -db >haproxy-mt.log 2>&1 &
 pids+=($!)
+PID[haproxy-mt]=$!
 wait_port "$MPORT"
 
-# run NAME PORT ROUND: wrk's requests/s and p50 (ms) through PORT.
-declare -A RPS P50
+# run NAME PORT ROUND: wrk's requests/s and p50 (ms) through PORT, and the
+# proxy's CPU time (user + system, from /proc) per request in µs.
+declare -A RPS P50 CPU
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run() {
+  local pid=${PID[$1]:-} before=0
+  [ -n "$pid" ] && before=$(cpu_ticks "$pid")
   wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "http://127.0.0.1:$2/1k.bin" >"$1.wrk" 2>&1
   RPS[$1.$3]=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1.wrk")
   P50[$1.$3]=$(awk '$1 == "50%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
                                else if (v ~ /ms$/) sub(/ms/, "", v); else { sub(/s/, "", v); v *= 1000 }
                                print v }' "$1.wrk")
-  printf 'round %d  %-10s %10s req/s   p50 %8s ms   (load %s)\n' "$3" "$1" "${RPS[$1.$3]}" \
-    "${P50[$1.$3]}" "$(cut -d' ' -f1 /proc/loadavg)"
+  local cpu="-"
+  if [ -n "$pid" ]; then
+    local ticks=$(($(cpu_ticks "$pid") - before)) requests
+    requests=$(awk '/ requests in / { print $1 }' "$1.wrk")
+    cpu=$(awk -v t="$ticks" -v hz="$TICK" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+    CPU[$1.$3]=$cpu
+  fi
+  printf 'round %d  %-10s %10s req/s   p50 %8s ms   CPU %5s us/req   (load %s)\n' "$3" "$1" \
+    "${RPS[$1.$3]}" "${P50[$1.$3]}" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 # The machine may be shared: the order rotates from round to round, and the
 # figures compared are medians of each round's own ratios. Each proxy comes
@@ -151,12 +167,13 @@ args=()
 for round in $(seq "$RUNS"); do
   args+=("${RPS[jinx.$round]}" "${RPS[haproxy.$round]}" "${RPS[haproxy-mt.$round]}"
     "${P50[direct.$round]}" "${P50[jinx.$round]}" "${P50[haproxy.$round]}"
-    "${P50[haproxy-mt.$round]}")
+    "${P50[haproxy-mt.$round]}" "${CPU[jinx.$round]}" "${CPU[haproxy.$round]}"
+    "${CPU[haproxy-mt.$round]}")
 done
 python3 - "${args[@]}" <<'EOF'
 import statistics, sys
 v = list(map(float, sys.argv[1:]))
-rounds = [v[i:i + 7] for i in range(0, len(v), 7)]
+rounds = [v[i:i + 10] for i in range(0, len(v), 10)]
 med = statistics.median
 ratio = med(r[0] / r[1] for r in rounds)
 ratio_mt = med(r[0] / r[2] for r in rounds)
@@ -167,6 +184,9 @@ print(f"jinx/haproxy requests/s, median of {len(rounds)} rounds: {ratio:.2f}x (t
       f" against haproxy with a thread per core: {ratio_mt:.2f}x")
 print(f"added p50, medians: jinx {added_j:.3f} ms, haproxy {added_h:.3f} ms"
       f" (target: jinx <= haproxy); haproxy with a thread per core {added_mt:.3f} ms")
+cpu = [med(r[i] for r in rounds) for i in (7, 8, 9)]
+print(f"CPU per request, medians: jinx {cpu[0]:.1f} us, haproxy {cpu[1]:.1f} us,"
+      f" haproxy with a thread per core {cpu[2]:.1f} us")
 EOF
 # The events were written, one per request: jinx did all of its work.
 echo "jinx wrote $(grep -c '"event":"http_request"' jinx.events) http_request events"
