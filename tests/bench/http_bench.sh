@@ -2,13 +2,14 @@
 # The HTTP proxy's benchmark (issue 13): wrk (keep-alive, 1 KiB responses)
 # against nginx directly, through jinx's HTTP proxy with no request toxic,
 # and through haproxy in `mode http`. Prints requests/s and p50 latency of
-# each, the proxies' CPU time per request, and jinx's figures against haproxy's (targets: requests/s >= 1.0x,
-# added p50 <= haproxy's), as medians over ROUNDS rounds (default 6) in
-# rotating order: this machine's speed drifts by 20 % and more from one
-# run to the next, so many short rounds say more than a few long ones. haproxy runs with one thread, as in jinx_bench's TCP
-# figures, to compare with jinx's single loop; haproxy with its default
-# threads (one per core) is measured too, and printed beside it. Loopback only; not part of `make test`; `make bench`
-# runs it.
+# each, the proxies' CPU time per request, and jinx's figures against
+# haproxy's (targets: requests/s >= 1.0x, added p50 <= haproxy's), as
+# medians over ROUNDS rounds (default 6) in rotating order: this machine's
+# speed drifts by 20 % and more from one run to the next, so many short
+# rounds say more than a few long ones. haproxy runs with one thread, as in
+# jinx_bench's TCP figures, to compare with jinx's single loop; haproxy with
+# its default threads (one per core) is measured too, and printed beside
+# it. Loopback only; not part of `make test`; `make bench` runs it.
 #
 #   tests/bench/http_bench.sh build/jinx [SECONDS] [CONNECTIONS] [ROUNDS]
 set -u
