@@ -72,7 +72,12 @@ void RelayDirection::on_alloc(uv_handle_t* /*handle*/, size_t /*suggested*/, uv_
 
 void RelayDirection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
   auto* self = static_cast<RelayDirection*>(stream->data);
-  if (nread != UV_ENOBUFS) return;  // libuv read nothing itself
+  if (nread != UV_ENOBUFS) {
+    // libuv reads nothing itself (on_alloc), so it has no end of file or
+    // error of its own to report today; should it ever, it ends the read.
+    if (nread < 0) self->on_read_end(static_cast<int>(nread));
+    return;
+  }
   if (SplicePipe::get() != nullptr && self->can_splice()) {
     self->splice_available();
   } else {
@@ -141,8 +146,8 @@ void RelayDirection::on_read_end(int status) {
 }
 
 int RelayDirection::pending_error(uv_stream_t* stream) {
-  uv_os_fd_t fd = -1;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) != 0) return 0;
+  const int fd = fd_of(stream);
+  if (fd < 0) return 0;
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) return 0;
@@ -269,14 +274,13 @@ void RelayDirection::shutdown_sink() {
   }
   if (shutting_down_) return;
   shutting_down_ = true;
-  uv_os_fd_t fd = -1;
   if (writes_pending_ == 0 && owner_.closes_after_end(dir_)) {
     // The connection closes now, and close(2) sends the FIN.
     end_delivered_ = true;
     owner_.end_delivered(dir_);
     return;
   }
-  if (writes_pending_ == 0 && uv_fileno(reinterpret_cast<uv_handle_t*>(sink_), &fd) == 0) {
+  if (const int fd = sink_fd(); writes_pending_ == 0 && fd >= 0) {
     // Nothing queued: the FIN goes now. uv_shutdown would first wait for
     // the socket to be writable, which costs two epoll_ctl calls and a
     // loop turn, per direction of every connection.

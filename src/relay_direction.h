@@ -163,6 +163,7 @@ class RelayDirection final : public PipelineOwner {
   // read block.
   void receive();
   void take_read(size_t nread);
+  // The stream's socket, or -1 once it is closed.
   static int fd_of(uv_stream_t* stream) {
     uv_os_fd_t fd = -1;
     uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd);
