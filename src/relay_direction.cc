@@ -104,10 +104,14 @@ void RelayDirection::receive() {
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
     take_read(static_cast<size_t>(n));
-  } else if (n == 0) {
+    return;
+  }
+  const int err = n < 0 ? errno : 0;
+  drop_idle_block();  // nothing came: an ended or idle direction pins no block
+  if (n == 0) {
     on_read_end(UV_EOF);
-  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-    on_read_end(uv_translate_sys_error(errno));
+  } else if (err != EAGAIN && err != EWOULDBLOCK) {
+    on_read_end(uv_translate_sys_error(err));
   }
 }
 
@@ -132,9 +136,8 @@ void RelayDirection::drop_idle_block() {
 
 void RelayDirection::on_read_end(int status) {
   if (status == UV_EOF) {
-    // A reset that came with unread data shows as end of file (libuv stops
-    // at the hang-up); the socket still holds the error. A reset must not be
-    // passed on as a clean FIN.
+    // A reset that came after the FIN shows as end of file; the socket
+    // still holds the error. A reset must not be passed on as a clean FIN.
     if (int err = pending_error(source_); err != 0) {
       owner_.read_failed(dir_, err);
     } else {
@@ -309,10 +312,10 @@ void RelayDirection::on_shutdown(uv_shutdown_t* req, int status) {
 }
 
 void RelayDirection::splice_now() {
-  if (reading_ && SplicePipe::get() != nullptr && can_splice()) splice_available();
+  if (reading_ && SplicePipe::get() != nullptr && can_splice()) splice_available(false);
 }
 
-void RelayDirection::splice_available() {
+void RelayDirection::splice_available(bool loop_said_readable) {
   SplicePipe* pipe = SplicePipe::get();
   const int source = source_fd();
   const int sink = sink_fd();
@@ -321,8 +324,13 @@ void RelayDirection::splice_available() {
   for (int round = 0; round < 4; ++round) {
     ssize_t in = splice(source, nullptr, pipe->write_end(), nullptr, pipe->capacity(),
                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (in == 0) {
-      on_end_of_stream();
+    if (in == 0 || (in < 0 && errno == EAGAIN && round == 0 && loop_said_readable)) {
+      // The end of the stream, or TCP urgent data: splice stops at the
+      // urgent mark and gives 0 (Linux 6.18) or EAGAIN (6.1) while the
+      // socket stays readable, which would read as a FIN or spin the loop.
+      // recv(2) skips the urgent byte and tells the two apart; at the end it
+      // also sees a reset that came after the FIN, as the toxic path does.
+      receive();
       return;
     }
     if (in < 0) {

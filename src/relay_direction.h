@@ -131,8 +131,9 @@ class RelayDirection final : public PipelineOwner {
     return pipeline_.transparent() && sink_ready_ && waiting_.empty() && writes_pending_ == 0 &&
            parked_ == nullptr && !stopped_ && !shutting_down_ && !close_when_flushed_;
   }
-  // The source is readable and can_splice() held: move what is there.
-  void splice_available();
+  // can_splice() held and the source is readable (`loop_said_readable`),
+  // or may be (splice_now): move what is there.
+  void splice_available(bool loop_said_readable = true);
   // Moves what the source holds already, without waiting for the loop to
   // say it is readable (a new connection's first bytes); nothing there
   // costs one splice that says EAGAIN.

@@ -337,6 +337,84 @@ TEST_CASE("proxy: relays a client to its upstream and back, then every handle cl
   close(upstream_server);
 }
 
+TEST_CASE("proxy: TCP urgent data neither ends nor stalls a direction that splices") {
+  // splice(2) stops at the urgent mark: it returned 0 there (a false FIN on
+  // Linux 6.18) or EAGAIN on a readable socket (a busy loop on 6.1).
+  FakeContext ctx;
+  int upstream_server = listen_any();
+  ProxySpec spec = proxy_spec(port_of(upstream_server));
+  {
+    Proxy proxy(ctx, spec);
+    std::string err;
+    REQUIRE_MESSAGE(proxy.listen(&err), err);
+    int client = connect_to(bound_port(proxy));
+    int upstream = accept_upstream(ctx.loop(), upstream_server);
+    REQUIRE(upstream >= 0);
+
+    Received at_upstream;
+    REQUIRE(send_all(ctx.loop(), client, "abc"));
+    CHECK(run_until(ctx.loop(),
+                    [&] { return at_upstream.poll(upstream) || at_upstream.data == "abc"; }));
+    // The urgent byte goes out of band, as for a relay that reads with
+    // recv(2) without SO_OOBINLINE: the stream carries on without it.
+    REQUIRE(send(client, "!", 1, MSG_OOB) == 1);
+    REQUIRE(send_all(ctx.loop(), client, "def"));
+    CHECK(run_until(ctx.loop(),
+                    [&] { return at_upstream.poll(upstream) || at_upstream.data == "abcdef"; }));
+    CHECK(at_upstream.data == "abcdef");
+    CHECK_FALSE(at_upstream.eof);
+    REQUIRE(send_all(ctx.loop(), client, "ghi"));
+    CHECK(run_until(ctx.loop(),
+                    [&] { return at_upstream.poll(upstream) || at_upstream.data == "abcdefghi"; }));
+    CHECK(at_upstream.data == "abcdefghi");
+    CHECK(ctx.open() == 1);
+
+    shutdown(client, SHUT_WR);
+    CHECK(run_until(ctx.loop(), [&] { return at_upstream.poll(upstream); }));
+    CHECK(at_upstream.eof);
+    shutdown(upstream, SHUT_WR);
+    CHECK(run_until(ctx.loop(), [&] { return ctx.open() == 0; }));
+    CHECK(ctx.output().find(R"("reason":"client_closed")") != std::string::npos);
+    proxy.close_listener();
+    CHECK(close_loop(ctx.loop()) == 0);
+    close(client);
+    close(upstream);
+  }
+  close(upstream_server);
+}
+
+TEST_CASE("proxy: a reset after the client's FIN passes on as a reset, not a clean end") {
+  FakeContext ctx;
+  int upstream_server = listen_any();
+  ProxySpec spec = proxy_spec(port_of(upstream_server));
+  {
+    Proxy proxy(ctx, spec);
+    std::string err;
+    REQUIRE_MESSAGE(proxy.listen(&err), err);
+    int client = connect_to(bound_port(proxy));
+    int upstream = accept_upstream(ctx.loop(), upstream_server);
+    REQUIRE(upstream >= 0);
+    REQUIRE(send_all(ctx.loop(), client, "abc"));
+    Received at_upstream;
+    CHECK(run_until(ctx.loop(),
+                    [&] { return at_upstream.poll(upstream) || at_upstream.data == "abc"; }));
+
+    // FIN, then RST, both in before the relay reads again.
+    shutdown(client, SHUT_WR);
+    linger abort{1, 0};
+    setsockopt(client, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    close(client);
+    CHECK(run_until(ctx.loop(), [&] { return ctx.open() == 0; }));
+    CHECK(ctx.output().find(R"("reason":"client_reset")") != std::string::npos);
+    CHECK(run_until(ctx.loop(), [&] { return at_upstream.poll(upstream); }));
+    CHECK(at_upstream.error == ECONNRESET);
+    proxy.close_listener();
+    CHECK(close_loop(ctx.loop()) == 0);
+    close(upstream);
+  }
+  close(upstream_server);
+}
+
 TEST_CASE("connection: an upstream that refuses resets the client") {
   FakeContext ctx;
   int gone = listen_any();
