@@ -299,22 +299,33 @@ void Connection::source_ended(Direction dir) {
   // The client is done: once jinx's answers are out, the client's side
   // ends, and with it the connection (end_delivered).
   if (answering_only_ && dir == Direction::upstream) down_.wind_down();
+  ++sources_ended_;
+  watch_for_resets();
 }
 
 void Connection::backpressure_changed() {
-  // A direction that stopped reading no longer sees its peer's RST, so while
-  // one is held back the sockets are checked for a pending error every
-  // second. The dial timer is free once connected. Only the start is handled
-  // here (this runs on every busy write); the timer stops itself.
-  bool blocked = up_.backpressured() || down_.backpressured();
-  if (blocked && connected_ && !closing_ && !watching_) {
+  watch_for_resets();
+}
+
+bool Connection::needs_reset_watch() const {
+  return up_.backpressured() || down_.backpressured() || sources_ended_ == 1;
+}
+
+void Connection::watch_for_resets() {
+  // A direction that stopped reading no longer sees its peer's RST: not
+  // while held back, and not after that peer's FIN, when the reset would
+  // otherwise wait until the other side happens to write. Meanwhile the
+  // sockets are checked for a pending error every second. The dial timer
+  // is free once connected. Only the start is handled here (this runs on
+  // every busy write); the timer stops itself.
+  if (needs_reset_watch() && connected_ && !closing_ && !watching_) {
     watching_ = true;
     wait(Wait::watch, kMicrosPerSecond);
   }
 }
 
 void Connection::on_watch_tick() {
-  if (!up_.backpressured() && !down_.backpressured()) {
+  if (!needs_reset_watch()) {
     watching_ = false;
     return;
   }

@@ -121,6 +121,11 @@ class Connection final : public DirectionOwner {
   static void on_wait_over(MicroTimer& timer);
   void wait(Wait what, Micros delay);
   void on_connect_timeout();
+  // Whether a peer's reset could go unseen: a direction that stopped
+  // reading (back-pressure), or a side whose FIN was read while the other
+  // side goes on (half-closed).
+  bool needs_reset_watch() const;
+  void watch_for_resets();
   void on_watch_tick();
   MicroTimer timer_;
   Dialer* dialer_ = nullptr;         // while dialling a name, or a connect not done at once
@@ -140,13 +145,14 @@ class Connection final : public DirectionOwner {
   // itself for as long as a request toxic picks them; `unreachable_` says why.
   bool answering_only_ = false;
   std::string unreachable_;
-  bool client_ended_ = false;  // the client sent its FIN
+  bool client_ended_ = false;   // the client sent its FIN
+  unsigned sources_ended_ = 0;  // FINs read, 0 to 2
   bool connected_ = false;
   bool closing_ = false;   // no more relaying: winding down or finished
   bool winding_ = false;   // waiting for the peers to take the bytes
   bool finished_ = false;  // conn_close reported, handles closing
   Wait waiting_for_ = Wait::dial;
-  bool watching_ = false;  // timer_ checks for resets under back-pressure
+  bool watching_ = false;  // timer_ checks for resets (watch_for_resets)
 };
 
 }  // namespace jinx

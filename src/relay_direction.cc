@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "splice_pipe.h"
@@ -320,9 +321,12 @@ void RelayDirection::splice_available(bool loop_said_readable) {
   const int source = source_fd();
   const int sink = sink_fd();
   // At most 4 pipe loads per wake-up, so one busy connection does not starve
-  // the others; the socket stays readable and the loop comes back.
+  // the others; the socket stays readable and the loop comes back. A load
+  // is at most the buffer cap: a pipe parked behind a full sink then holds
+  // no more than `buffer`, as memory would.
+  const size_t load = std::min<size_t>(pipe->capacity(), cap_);
   for (int round = 0; round < 4; ++round) {
-    ssize_t in = splice(source, nullptr, pipe->write_end(), nullptr, pipe->capacity(),
+    ssize_t in = splice(source, nullptr, pipe->write_end(), nullptr, load,
                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (in == 0 || (in < 0 && errno == EAGAIN && round == 0 && loop_said_readable)) {
       // The end of the stream, or TCP urgent data: splice stops at the
@@ -341,7 +345,7 @@ void RelayDirection::splice_available(bool loop_said_readable) {
     bytes_received_ += static_cast<size_t>(in);
     // Less than a pipe load: the socket had no more just now. The loop
     // says when it has (level-triggered), so no splice to hear EAGAIN.
-    const bool drained = static_cast<size_t>(in) < pipe->capacity();
+    const bool drained = static_cast<size_t>(in) < load;
     auto left = static_cast<size_t>(in);
     while (left > 0) {
       before_write(left);
