@@ -136,17 +136,15 @@ void RelayDirection::drop_idle_block() {
 }
 
 void RelayDirection::on_read_end(int status) {
+  // A reset that came with unread data is an error here (recv(2) gives the
+  // data, then ECONNRESET). One that came after the FIN shows as the end
+  // of the stream: the FIN goes on, as the peer sent it, and the owner's
+  // reset watch finds the reset in the socket within a second.
   if (status == UV_EOF) {
-    // A reset that came after the FIN shows as end of file; the socket
-    // still holds the error. A reset must not be passed on as a clean FIN.
-    if (int err = pending_error(source_); err != 0) {
-      owner_.read_failed(dir_, err);
-    } else {
-      on_end_of_stream();
-    }
-    return;
+    on_end_of_stream();
+  } else {
+    owner_.read_failed(dir_, status);
   }
-  owner_.read_failed(dir_, status);
 }
 
 int RelayDirection::pending_error(uv_stream_t* stream) {
@@ -330,10 +328,10 @@ void RelayDirection::splice_available(bool loop_said_readable) {
                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (in == 0 || (in < 0 && errno == EAGAIN && round == 0 && loop_said_readable)) {
       // The end of the stream, or TCP urgent data: splice stops at the
-      // urgent mark and gives 0 (Linux 6.18) or EAGAIN (6.1) while the
-      // socket stays readable, which would read as a FIN or spin the loop.
-      // recv(2) skips the urgent byte and tells the two apart; at the end it
-      // also sees a reset that came after the FIN, as the toxic path does.
+      // urgent mark, with EAGAIN on a readable socket (which would spin the
+      // loop), or with 0 when a FIN follows (which would drop the bytes
+      // between the mark and the FIN). recv(2) skips the urgent byte and
+      // tells the two apart.
       receive();
       return;
     }

@@ -390,132 +390,132 @@ TEST_CASE("proxy: relays a client to its upstream and back, then every handle cl
   close(upstream_server);
 }
 
+// A proxy on a real loop and one connection through it: `client` and
+// `upstream` are the peers' ends, played by the test.
+struct OneConnection {
+  FakeContext ctx;
+  int upstream_server = listen_any();
+  ProxySpec spec = proxy_spec(port_of(upstream_server));  // the proxy keeps a reference
+  Proxy proxy{ctx, spec};
+  int client = -1;
+  int upstream = -1;
+
+  OneConnection() {
+    std::string err;
+    REQUIRE_MESSAGE(proxy.listen(&err), err);
+    client = connect_to(bound_port(proxy));
+    upstream = accept_upstream(ctx.loop(), upstream_server);
+    REQUIRE(upstream >= 0);
+  }
+  OneConnection(const OneConnection&) = delete;
+  OneConnection& operator=(const OneConnection&) = delete;
+  ~OneConnection() {
+    if (client >= 0) close(client);
+    if (upstream >= 0) close(upstream);
+    close(upstream_server);
+  }
+  bool run_until(const std::function<bool()>& done, uint64_t ms = 5000) {
+    return jinx::run_until(ctx.loop(), done, ms);
+  }
+  // 0 when the connection's handles and the listener closed cleanly.
+  int close_loop() {
+    proxy.close_listener();
+    return jinx::close_loop(ctx.loop());
+  }
+  // Closes `fd` with an RST.
+  static void reset(int& fd) {
+    linger abort{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    close(fd);
+    fd = -1;
+  }
+};
+
 TEST_CASE("proxy: TCP urgent data neither ends nor stalls a direction that splices") {
   // splice(2) stops at the urgent mark: it returned 0 there (a false FIN on
   // Linux 6.18) or EAGAIN on a readable socket (a busy loop on 6.1).
-  FakeContext ctx;
-  int upstream_server = listen_any();
-  ProxySpec spec = proxy_spec(port_of(upstream_server));
-  {
-    Proxy proxy(ctx, spec);
-    std::string err;
-    REQUIRE_MESSAGE(proxy.listen(&err), err);
-    int client = connect_to(bound_port(proxy));
-    int upstream = accept_upstream(ctx.loop(), upstream_server);
-    REQUIRE(upstream >= 0);
+  OneConnection c;
+  Received at_upstream;
+  auto upstream_has = [&](const std::string& want) {
+    return c.run_until([&] { return at_upstream.poll(c.upstream) || at_upstream.data == want; }) &&
+           at_upstream.data == want;
+  };
+  REQUIRE(send_all(c.ctx.loop(), c.client, "abc"));
+  CHECK(upstream_has("abc"));
+  // The urgent byte goes out of band, as for a relay that reads with
+  // recv(2) without SO_OOBINLINE: the stream carries on without it.
+  REQUIRE(send(c.client, "!", 1, MSG_OOB) == 1);
+  REQUIRE(send_all(c.ctx.loop(), c.client, "def"));
+  CHECK(upstream_has("abcdef"));
+  CHECK_FALSE(at_upstream.eof);
+  REQUIRE(send_all(c.ctx.loop(), c.client, "ghi"));
+  CHECK(upstream_has("abcdefghi"));
+  CHECK(c.ctx.open() == 1);
 
-    Received at_upstream;
-    REQUIRE(send_all(ctx.loop(), client, "abc"));
-    CHECK(run_until(ctx.loop(),
-                    [&] { return at_upstream.poll(upstream) || at_upstream.data == "abc"; }));
-    // The urgent byte goes out of band, as for a relay that reads with
-    // recv(2) without SO_OOBINLINE: the stream carries on without it.
-    REQUIRE(send(client, "!", 1, MSG_OOB) == 1);
-    REQUIRE(send_all(ctx.loop(), client, "def"));
-    CHECK(run_until(ctx.loop(),
-                    [&] { return at_upstream.poll(upstream) || at_upstream.data == "abcdef"; }));
-    CHECK(at_upstream.data == "abcdef");
-    CHECK_FALSE(at_upstream.eof);
-    REQUIRE(send_all(ctx.loop(), client, "ghi"));
-    CHECK(run_until(ctx.loop(),
-                    [&] { return at_upstream.poll(upstream) || at_upstream.data == "abcdefghi"; }));
-    CHECK(at_upstream.data == "abcdefghi");
-    CHECK(ctx.open() == 1);
-
-    shutdown(client, SHUT_WR);
-    CHECK(run_until(ctx.loop(), [&] { return at_upstream.poll(upstream); }));
-    CHECK(at_upstream.eof);
-    shutdown(upstream, SHUT_WR);
-    CHECK(run_until(ctx.loop(), [&] { return ctx.open() == 0; }));
-    CHECK(ctx.output().find(R"("reason":"client_closed")") != std::string::npos);
-    proxy.close_listener();
-    CHECK(close_loop(ctx.loop()) == 0);
-    close(client);
-    close(upstream);
-  }
-  close(upstream_server);
+  shutdown(c.client, SHUT_WR);
+  CHECK(c.run_until([&] { return at_upstream.poll(c.upstream); }));
+  CHECK(at_upstream.eof);
+  shutdown(c.upstream, SHUT_WR);
+  CHECK(c.run_until([&] { return c.ctx.open() == 0; }));
+  CHECK(c.ctx.output().find(R"("reason":"client_closed")") != std::string::npos);
+  CHECK(c.close_loop() == 0);
 }
 
-TEST_CASE("proxy: a reset after the client's FIN passes on as a reset, not a clean end") {
-  FakeContext ctx;
-  int upstream_server = listen_any();
-  ProxySpec spec = proxy_spec(port_of(upstream_server));
-  {
-    Proxy proxy(ctx, spec);
-    std::string err;
-    REQUIRE_MESSAGE(proxy.listen(&err), err);
-    int client = connect_to(bound_port(proxy));
-    int upstream = accept_upstream(ctx.loop(), upstream_server);
-    REQUIRE(upstream >= 0);
-    REQUIRE(send_all(ctx.loop(), client, "abc"));
-    Received at_upstream;
-    CHECK(run_until(ctx.loop(),
-                    [&] { return at_upstream.poll(upstream) || at_upstream.data == "abc"; }));
-
-    // FIN, then RST, both in before the relay reads again.
-    shutdown(client, SHUT_WR);
-    linger abort{1, 0};
-    setsockopt(client, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-    close(client);
-    CHECK(run_until(ctx.loop(), [&] { return ctx.open() == 0; }));
-    CHECK(ctx.output().find(R"("reason":"client_reset")") != std::string::npos);
-    CHECK(run_until(ctx.loop(), [&] { return at_upstream.poll(upstream); }));
-    CHECK(at_upstream.error == ECONNRESET);
-    proxy.close_listener();
-    CHECK(close_loop(ctx.loop()) == 0);
-    close(upstream);
-  }
-  close(upstream_server);
+TEST_CASE("proxy: urgent data right before the FIN costs no byte after it") {
+  // splice(2) gives 0 at the urgent mark once the FIN is in, as at the end.
+  OneConnection c;
+  REQUIRE(send_all(c.ctx.loop(), c.client, "abc"));
+  REQUIRE(send(c.client, "!", 1, MSG_OOB) == 1);
+  REQUIRE(send(c.client, "def", 3, 0) == 3);
+  shutdown(c.client, SHUT_WR);  // all of it in before the relay reads
+  Received at_upstream;
+  CHECK(c.run_until([&] { return at_upstream.poll(c.upstream); }));
+  CHECK(at_upstream.data == "abcdef");
+  CHECK(at_upstream.eof);
+  shutdown(c.upstream, SHUT_WR);
+  CHECK(c.run_until([&] { return c.ctx.open() == 0; }));
+  CHECK(c.close_loop() == 0);
 }
 
-TEST_CASE("proxy: a reset after a FIN jinx already read is passed on, the other side idle") {
-  // The ended side is no longer read, so only the reset watch can see it.
-  FakeContext ctx;
-  int upstream_server = listen_any();
-  ProxySpec spec = proxy_spec(port_of(upstream_server));
-  {
-    Proxy proxy(ctx, spec);
-    std::string err;
-    REQUIRE_MESSAGE(proxy.listen(&err), err);
-    int client = connect_to(bound_port(proxy));
-    int upstream = accept_upstream(ctx.loop(), upstream_server);
-    REQUIRE(upstream >= 0);
-    bool client_resets = true;
-    SUBCASE("the client resets") {
-      client_resets = true;
-    }
-    SUBCASE("the upstream resets") {
-      client_resets = false;
-    }
-    int& ender = client_resets ? client : upstream;
-    int& other = client_resets ? upstream : client;
+TEST_CASE("proxy: a peer's FIN then reset reach the other peer as FIN then reset") {
+  // The ended side is no longer read: the reset watch finds the reset,
+  // though nothing is written either way.
+  OneConnection c;
+  bool client_resets = true;
+  bool before_read = true;  // the RST is in before jinx reads the FIN
+  SUBCASE("the client resets, before jinx reads its FIN") {}
+  SUBCASE("the client resets, after jinx read its FIN") {
+    before_read = false;
+  }
+  SUBCASE("the upstream resets, before jinx reads its FIN") {
+    client_resets = false;
+  }
+  SUBCASE("the upstream resets, after jinx read its FIN") {
+    client_resets = false;
+    before_read = false;
+  }
+  int& ender = client_resets ? c.client : c.upstream;
+  int& other = client_resets ? c.upstream : c.client;
 
-    REQUIRE(send_all(ctx.loop(), ender, "abc"));
-    shutdown(ender, SHUT_WR);
-    Received got;
-    CHECK(run_until(ctx.loop(), [&] { return got.poll(other); }));
-    CHECK(got.data == "abc");
-    CHECK(got.eof);  // jinx read the FIN and passed it on
-    linger abort{1, 0};
-    setsockopt(ender, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-    close(ender);
-    ender = -1;
-    // Nothing is written either way now: the watch finds the reset.
-    CHECK(run_until(
-        ctx.loop(), [&] { return ctx.open() == 0; }, 3000));
-    CHECK(ctx.output().find(client_resets ? R"("reason":"client_reset")"
+  REQUIRE(send_all(c.ctx.loop(), ender, "abc"));
+  Received got;
+  CHECK(c.run_until([&] { return got.poll(other) || got.data == "abc"; }));
+  shutdown(ender, SHUT_WR);
+  if (!before_read) CHECK(c.run_until([&] { return got.poll(other); }));
+  OneConnection::reset(ender);
+  CHECK(c.run_until([&] { return got.poll(other); }));
+  CHECK(got.data == "abc");
+  CHECK(got.eof);  // the FIN went on first
+  CHECK(c.run_until([&] { return c.ctx.open() == 0; }, 3000));
+  CHECK(c.ctx.output().find(client_resets ? R"("reason":"client_reset")"
                                           : R"("reason":"upstream_reset")") != std::string::npos);
-    // The other peer, which had the FIN already, now holds the reset
-    // (EPIPE: it came in CLOSE_WAIT), as it would connected directly.
-    int so_error = 0;
-    socklen_t len = sizeof so_error;
-    CHECK(getsockopt(other, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0);
-    CHECK_MESSAGE((so_error == EPIPE || so_error == ECONNRESET), "SO_ERROR " << so_error);
-    proxy.close_listener();
-    CHECK(close_loop(ctx.loop()) == 0);
-    close(other);
-  }
-  close(upstream_server);
+  // The other peer, which had the FIN already, now holds the reset
+  // (EPIPE: it came in CLOSE_WAIT), as it would connected directly.
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  CHECK(getsockopt(other, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0);
+  CHECK_MESSAGE((so_error == EPIPE || so_error == ECONNRESET), "SO_ERROR " << so_error);
+  CHECK(c.close_loop() == 0);
 }
 
 TEST_CASE("connection: an upstream that refuses resets the client") {
