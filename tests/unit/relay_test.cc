@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -233,53 +234,70 @@ struct FakeDirectionOwner final : DirectionOwner {
   void toxic_close(ToxicIndex, bool) override {}
 };
 
-TEST_CASE("relay direction: bytes and then the FIN go from source to sink, on a real loop") {
+// One RelayDirection on a real loop between two TCP connections on
+// 127.0.0.1: the test writes into `writer` and reads from `reader`.
+struct OneDirection {
   uv_loop_t loop;
-  REQUIRE(uv_loop_init(&loop) == 0);
-  int writer, source_fd, sink_fd, reader;
-  socket_pair(&writer, &source_fd);
-  socket_pair(&sink_fd, &reader);
+  int writer = -1, source_fd = -1, sink_fd = -1, reader = -1;
   uv_tcp_t source, sink;
-  uv_tcp_init(&loop, &source);
-  uv_tcp_init(&loop, &sink);
-  REQUIRE(uv_tcp_open(&source, source_fd) == 0);
-  REQUIRE(uv_tcp_open(&sink, sink_fd) == 0);
-  {
-    FakeDirectionOwner owner;
+  FakeDirectionOwner owner;
+  LoopTimers timers;
+  std::optional<RelayDirection> dir;
+
+  OneDirection() {
+    REQUIRE(uv_loop_init(&loop) == 0);
+    socket_pair(&writer, &source_fd);
+    socket_pair(&sink_fd, &reader);
     owner.loop = &loop;
-    LoopTimers timers;
+  }
+  OneDirection(const OneDirection&) = delete;
+  OneDirection& operator=(const OneDirection&) = delete;
+  ~OneDirection() {
+    close(writer);
+    close(reader);
+  }
+  // Hands the middle sockets to libuv and starts relaying from source to
+  // sink, holding at most `cap`.
+  RelayDirection& start(uint64_t cap) {
+    uv_tcp_init(&loop, &source);
+    uv_tcp_init(&loop, &sink);
+    REQUIRE(uv_tcp_open(&source, source_fd) == 0);
+    REQUIRE(uv_tcp_open(&sink, sink_fd) == 0);
     std::string err;
     REQUIRE_MESSAGE(timers.open(&loop, &err), err);
-    RelayDirection dir(owner, Direction::upstream, 1 << 20, timers);
-    dir.bind(reinterpret_cast<uv_stream_t*>(&source), reinterpret_cast<uv_stream_t*>(&sink));
-    dir.sink_connected();
-    dir.unblock(RelayDirection::kNotConnected);
-
-    std::string message = pattern(300'000);
-    REQUIRE(send_all(&loop, writer, message));
-    shutdown(writer, SHUT_WR);
-    Received got;
-    CHECK(run_until(&loop, [&] { return got.poll(reader) && owner.end_out; }));
-    CHECK(got.data == message);
-    CHECK(got.eof);
-    CHECK(owner.ended);
-    CHECK(owner.read_error == 0);
-    CHECK(owner.write_error == 0);
-    CHECK(dir.bytes_delivered() == message.size());
-    CHECK(dir.held() == 0);
-    dir.stop();
-    CHECK(close_loop(&loop) == 0);
+    dir.emplace(owner, Direction::upstream, cap, timers);
+    dir->bind(reinterpret_cast<uv_stream_t*>(&source), reinterpret_cast<uv_stream_t*>(&sink));
+    dir->sink_connected();
+    dir->unblock(RelayDirection::kNotConnected);
+    return *dir;
   }
-  close(writer);
-  close(reader);
+  // 0 when every handle closed cleanly.
+  int close_loop() {
+    dir->stop();
+    return jinx::close_loop(&loop);
+  }
+};
+
+TEST_CASE("relay direction: bytes and then the FIN go from source to sink, on a real loop") {
+  OneDirection d;
+  RelayDirection& dir = d.start(1 << 20);
+  std::string message = pattern(300'000);
+  REQUIRE(send_all(&d.loop, d.writer, message));
+  shutdown(d.writer, SHUT_WR);
+  Received got;
+  CHECK(run_until(&d.loop, [&] { return got.poll(d.reader) && d.owner.end_out; }));
+  CHECK(got.data == message);
+  CHECK(got.eof);
+  CHECK(d.owner.ended);
+  CHECK(d.owner.read_error == 0);
+  CHECK(d.owner.write_error == 0);
+  CHECK(dir.bytes_delivered() == message.size());
+  CHECK(dir.held() == 0);
+  CHECK(d.close_loop() == 0);
 }
 
 TEST_CASE("relay direction: behind a sink that never reads, a splice holds no more than the cap") {
-  uv_loop_t loop;
-  REQUIRE(uv_loop_init(&loop) == 0);
-  int writer, source_fd, sink_fd, reader;
-  socket_pair(&writer, &source_fd);
-  socket_pair(&sink_fd, &reader);  // `reader` never reads
+  OneDirection d;  // `reader` never reads
   // Both ways full before the direction starts: the sink takes nothing
   // more, and the source holds far more than a pipe load.
   const std::string chunk = pattern(64 * 1024);
@@ -291,39 +309,21 @@ TEST_CASE("relay direction: behind a sink that never reads, a splice holds no mo
     }
     return total;
   };
-  fill(nonblocking(sink_fd));
-  const uint64_t queued = fill(writer);
+  fill(nonblocking(d.sink_fd));
+  const uint64_t queued = fill(d.writer);
   REQUIRE(queued > (2u << 20));
-  uv_tcp_t source, sink;
-  uv_tcp_init(&loop, &source);
-  uv_tcp_init(&loop, &sink);
-  REQUIRE(uv_tcp_open(&source, source_fd) == 0);
-  REQUIRE(uv_tcp_open(&sink, sink_fd) == 0);
-  {
-    FakeDirectionOwner owner;
-    owner.loop = &loop;
-    LoopTimers timers;
-    std::string err;
-    REQUIRE_MESSAGE(timers.open(&loop, &err), err);
-    constexpr uint64_t kCap = 64 * 1024;  // a pipe load is 1 MiB
-    RelayDirection dir(owner, Direction::upstream, kCap, timers);
-    dir.bind(reinterpret_cast<uv_stream_t*>(&source), reinterpret_cast<uv_stream_t*>(&sink));
-    dir.sink_connected();
-    dir.unblock(RelayDirection::kNotConnected);
+  constexpr uint64_t kCap = 64 * 1024;  // a pipe load is 1 MiB
+  RelayDirection& dir = d.start(kCap);
 
-    uint64_t most_held = 0;
-    int turns = 0;
-    run_until(&loop, [&] {
-      most_held = std::max(most_held, dir.held());
-      return ++turns > 50;
-    });
-    CHECK(dir.held() > 0);  // jinx holds bytes: the bound below is not vacuous
-    CHECK(most_held <= kCap);
-    dir.stop();
-    CHECK(close_loop(&loop) == 0);
-  }
-  close(writer);
-  close(reader);
+  uint64_t most_held = 0;
+  int turns = 0;
+  run_until(&d.loop, [&] {
+    most_held = std::max(most_held, dir.held());
+    return ++turns > 50;
+  });
+  CHECK(dir.held() > 0);  // jinx holds bytes: the bound below is not vacuous
+  CHECK(most_held <= kCap);
+  CHECK(d.close_loop() == 0);
 }
 
 // A proxy on 127.0.0.1:0 in front of `upstream_port`.
